@@ -1,0 +1,24 @@
+from typing import ClassVar
+
+from kap_clinic.accounts.apps import RolePermissionsAppConfig
+from kap_clinic.accounts.roles import Role
+
+_DEMOGRAPHICS = ["view_patient", "add_patient", "change_patient"]
+
+
+class IntakeConfig(RolePermissionsAppConfig):
+    name = "intake"
+    verbose_name = "Intake"
+    default_auto_field = "django.db.models.BigAutoField"
+    default = True
+    # Front desk handles demographics only; clinical content needs view_clinical_record.
+    ROLE_PERMISSIONS: ClassVar[dict[Role, list[str]]] = {
+        Role.FRONT_DESK: _DEMOGRAPHICS,
+        Role.THERAPIST: [*_DEMOGRAPHICS, "view_clinical_record"],
+        Role.PRESCRIBER: [*_DEMOGRAPHICS, "view_clinical_record"],
+        Role.CLINIC_ADMIN: [*_DEMOGRAPHICS, "view_clinical_record"],
+    }
+
+    def ready(self) -> None:
+        super().ready()
+        from intake import panels  # noqa: F401  (registers landing panels)

@@ -1,0 +1,53 @@
+"""Landing panels of the intake app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count
+
+from intake.models import Patient, PatientStatus
+from intake.selectors import patients_visible_to
+from kap_clinic.accounts.access import AuthenticatedRequest
+from kap_clinic.accounts.landing import Panel, panel_register
+from kap_clinic.accounts.roles import Role
+
+RECENT_PATIENTS = 10
+
+
+def _patients_by_status(request: AuthenticatedRequest) -> dict[str, Any]:
+    patients = patients_visible_to(user=request.user)
+    counts = dict(patients.order_by().values_list("status").annotate(total=Count("id")))
+    return {
+        "rows": [(status, counts.get(status.value, 0)) for status in PatientStatus],
+        "recent": patients.order_by("-created_at")[:RECENT_PATIENTS],
+    }
+
+
+def _my_record(request: AuthenticatedRequest) -> dict[str, Any]:
+    patient = (
+        Patient.objects.select_related("prescriber", "therapist").filter(user=request.user).first()
+    )
+    return {"patient": patient}
+
+
+panel_register(
+    Panel(
+        key="intake.patients_by_status",
+        title="Patients by status",
+        template="intake/panels/patients_by_status.html",
+        roles=frozenset({Role.FRONT_DESK, Role.THERAPIST, Role.PRESCRIBER, Role.CLINIC_ADMIN}),
+        context=_patients_by_status,
+        order=20,
+    )
+)
+panel_register(
+    Panel(
+        key="intake.my_record",
+        title="Your care",
+        template="intake/panels/my_record.html",
+        roles=frozenset({Role.PATIENT}),
+        context=_my_record,
+        order=10,
+    )
+)

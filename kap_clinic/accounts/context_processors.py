@@ -1,0 +1,42 @@
+"""Navigation that fits the signed-in user's role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+from kap_clinic.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    url: str
+
+
+_NAVIGATION: dict[Role, list[tuple[str, str]]] = {
+    Role.PATIENT: [("My portal", "accounts:portal")],
+    Role.FRONT_DESK: [("Front desk", "accounts:desk"), ("Patients", "intake:patient_list")],
+    Role.THERAPIST: [("My day", "accounts:clinician"), ("Patients", "intake:patient_list")],
+    Role.PRESCRIBER: [("My day", "accounts:clinician"), ("Patients", "intake:patient_list")],
+    Role.CLINIC_ADMIN: [
+        ("Clinic", "accounts:clinic_admin"),
+        ("Patients", "intake:patient_list"),
+        ("Audit log", "audit:event_list"),
+    ],
+}
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    items: list[NavItem] = []
+    if user is not None and user.is_authenticated:
+        items = [
+            NavItem(label, url_name, reverse(url_name))
+            for label, url_name in _NAVIGATION.get(Role(user.role), [])
+        ]
+    return {"nav_items": items, "clinic_name": settings.CLINIC_NAME}

@@ -1,0 +1,49 @@
+"""The one way to write to the audit record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model
+from django.http import HttpRequest
+
+from kap_clinic.audit.models import AuditAction, AuditEvent
+
+USER_AGENT_MAX = 300
+
+
+def _object_id(obj: Model) -> str:
+    # URLs and the API use UUIDs; fall back to the primary key for models without one.
+    return str(getattr(obj, "uuid", None) or obj.pk)
+
+
+def audit_record(
+    *,
+    action: AuditAction,
+    request: HttpRequest | None = None,
+    actor: Any = None,
+    obj: Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    detail: str = "",
+) -> AuditEvent:
+    """Appends one audit event. The actor, IP and user agent come from ``request`` when given."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or _object_id(obj)
+    ip_address = None
+    user_agent = ""
+    if request is not None:
+        if actor is None and request.user.is_authenticated:
+            actor = request.user
+        ip_address = request.META.get("REMOTE_ADDR") or None
+        user_agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        object_type=object_type,
+        object_id=object_id,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        detail=detail,
+    )

@@ -1,0 +1,38 @@
+"""The Celery application: serialization, reliability and the beat schedule, in one place."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kap_clinic.settings")
+
+app = Celery("kap_clinic")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # JSON only: tasks carry ids, never pickled objects or patient data.
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    # Acknowledge after the task ran, and hand the task back if its worker dies mid-way, so a
+    # killed worker never loses a message; tasks are written to be safe to run twice.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_time_limit=120,
+    task_soft_time_limit=90,
+    result_expires=60 * 60 * 24,
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+    enable_utc=True,
+    # Every periodic job of the platform is declared here, and only here.
+    beat_schedule={},
+)
+app.autodiscover_tasks()
+
+
+@app.task(name="kap_clinic.ping")
+def ping() -> str:
+    """Answers "pong": proves that a worker is consuming tasks (used by /healthz and the tests)."""
+    return "pong"

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from kap_clinic.health import healthz
+
+admin.site.site_header = "KAP clinic administration"
+
+urlpatterns = [
+    path("", include("kap_clinic.accounts.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("patients/", include("intake.urls")),
+    path("audit/", include("kap_clinic.audit.urls")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+]
