@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -80,6 +81,19 @@ def env_list(
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_clock(name: str, default: str, *, source: Mapping[str, str] | None = None) -> time:
+    """A time of day written HH:MM (24-hour clock)."""
+    value = env_str(name, default, source=source)
+    try:
+        return time.fromisoformat(value) if len(value) == 5 else _bad_clock(name, value)
+    except ValueError:
+        return _bad_clock(name, value)
+
+
+def _bad_clock(name: str, value: str) -> time:
+    raise ImproperlyConfigured(f"{name} must be a time of day as HH:MM, got {value!r}.")
 
 
 def env_time_zone(name: str, default: str, *, source: Mapping[str, str] | None = None) -> str:

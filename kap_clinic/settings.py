@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from kap_clinic.env import (
     env_bool,
+    env_clock,
     env_database,
     env_email,
     env_int,
@@ -199,6 +200,11 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+
+# Notifications: non-urgent messages are held during the recipient's quiet hours, in their own
+# time zone (clinic policy; 21:00-08:00 by default).
+QUIET_HOURS_START = env_clock("QUIET_HOURS_START", "21:00")
+QUIET_HOURS_END = env_clock("QUIET_HOURS_END", "08:00")
 
 # REST API
 REST_FRAMEWORK = {

@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from kap_clinic.env import (
     env_bool,
+    env_clock,
     env_database,
     env_email,
     env_int,
@@ -54,6 +55,12 @@ def test_lists_drop_blank_items() -> None:
         "a.org",
         "b.org",
     ]
+
+
+@pytest.mark.parametrize("value", ["9pm", "25:00", "21:00:00", "2100"])
+def test_a_clock_time_must_be_hh_mm(value: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="QUIET_HOURS_START must be a time of day"):
+        env_clock("QUIET_HOURS_START", "21:00", source={"QUIET_HOURS_START": value})
 
 
 def test_an_unknown_time_zone_is_refused() -> None:

@@ -1,0 +1,79 @@
+"""The outbox: one row per message, written in the same transaction as the event that caused it."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+    PORTAL = "portal", "Portal inbox"
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Message(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Who receives it: a kind registered by a domain app (e.g. "patient") or "user", and its UUID.
+    # Contact details are resolved when the message is sent, so corrections are honoured.
+    recipient_kind = models.CharField(max_length=40)
+    recipient_id = models.CharField(max_length=64)
+    # The recipient's sign-in, when they have one: the portal inbox and access checks use it.
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages_received",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    template_key = models.CharField(max_length=80)
+    # The ids the message refers to ({"appointment": "<uuid>"}), never names or clinical content.
+    refs = models.JSONField(default=dict, blank=True)
+    # Groups the pending messages about one thing ("appointment:<uuid>") to cancel or move them.
+    subject_key = models.CharField(max_length=120, blank=True, db_index=True)
+    send_at = models.DateTimeField(db_index=True)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    # Essential messages (appointments, safety) go out even to a recipient who opted out.
+    essential = models.BooleanField(default=False)
+    # Urgent messages ignore quiet hours.
+    urgent = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # What was sent, as rendered: the portal inbox and the message log show it.
+    rendered_subject = models.CharField(max_length=300, blank=True)
+    rendered_body = models.TextField(blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-send_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "send_at"], name="message_due_idx"),
+            models.Index(fields=["recipient_kind", "recipient_id"], name="message_recipient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_key} → {self.recipient_kind}:{self.recipient_id} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == MessageStatus.QUEUED
