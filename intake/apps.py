@@ -21,4 +21,6 @@ class IntakeConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from intake import panels  # noqa: F401  (registers landing panels)
+        from intake import messaging, panels  # noqa: F401  (panels register on import)
+
+        messaging.register()

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import transaction
 
+from intake.models import Patient
 from kap_clinic.accounts.models import User
 from kap_clinic.notifications.models import Channel, Message, MessageStatus
 from kap_clinic.notifications.policy import outside_quiet_hours
@@ -113,3 +114,20 @@ def test_cancelling_a_subject_cancels_only_its_pending_messages(therapist: User)
     assert other is not None
     other.refresh_from_db()
     assert other.status == MessageStatus.QUEUED
+
+
+def test_a_patient_resolves_to_their_current_contact_details(patient: Patient) -> None:
+    from intake.messaging import PATIENT_KIND, patient_recipient
+    from kap_clinic.notifications.recipients import recipient_resolve
+
+    patient.mobile = "+15555550123"
+    patient.save()
+    resolved = recipient_resolve(PATIENT_KIND, str(patient.uuid))
+    assert resolved == patient_recipient(patient)
+    assert resolved is not None
+    assert (resolved.email, resolved.mobile, resolved.user) == (
+        patient.email,
+        "+15555550123",
+        patient.user,
+    )
+    assert recipient_resolve(PATIENT_KIND, "00000000-0000-4000-8000-000000000000") is None
