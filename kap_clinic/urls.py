@@ -3,12 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from kap_clinic.health import healthz
+from kap_clinic.views import favicon
 
 admin.site.site_header = "KAP clinic administration"
 
 urlpatterns = [
     path("", include("kap_clinic.accounts.urls")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("patients/", include("intake.urls")),
     path("audit/", include("kap_clinic.audit.urls")),
     path("admin/", admin.site.urls),

@@ -41,3 +41,15 @@ def test_every_field_of_the_sign_in_form_has_a_label(client: Client) -> None:
     html = client.get("/accounts/sign-in/").content.decode()
     for field in ("id_username", "id_password"):
         assert re.search(rf'<label\s+for="{field}"', html), field
+
+
+def test_the_openapi_schema_is_served(client: Client) -> None:
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    assert response.content.startswith(b"openapi: 3")
+
+
+def test_the_favicon_redirects_to_the_collected_icon(client: Client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].startswith("/static/img/favicon.")
