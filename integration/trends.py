@@ -1,0 +1,155 @@
+"""Measurement-based care: baseline, response and remission, and the trend chart as accessible SVG.
+
+Definitions (CLINICAL.md, "Measurement-based care"): the baseline is the last score before the
+first dose of the course; response is a fall of 50% or more from that baseline; remission on the
+PHQ-9 is a score below 5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+# CLINICAL.md: response = a fall of at least 50% from the course baseline.
+RESPONSE_FALL = 0.5
+# CLINICAL.md: remission = PHQ-9 < 5 (MADRS <= 10 is marked unverified there, so not encoded).
+REMISSION_BELOW = {"phq9": 5}
+
+
+@dataclass(frozen=True)
+class Score:
+    taken_at: datetime
+    value: int
+
+
+@dataclass(frozen=True)
+class Band:
+    low: int
+    high: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    baseline: Score | None
+    latest: Score | None
+    response: bool
+    remission: bool
+
+    @property
+    def change(self) -> int | None:
+        if self.baseline is None or self.latest is None:
+            return None
+        return self.latest.value - self.baseline.value
+
+
+def baseline_score(scores: Sequence[Score], *, first_dose_at: datetime | None) -> Score | None:
+    """The last score taken before the first dose (every score counts while no dose was given)."""
+    before = [s for s in scores if first_dose_at is None or s.taken_at < first_dose_at]
+    return max(before, key=lambda s: s.taken_at, default=None)
+
+
+def outcome(scores: Sequence[Score], *, instrument: str, first_dose_at: datetime | None) -> Outcome:
+    baseline = baseline_score(scores, first_dose_at=first_dose_at)
+    after = [s for s in scores if first_dose_at is not None and s.taken_at >= first_dose_at]
+    latest = max(after, key=lambda s: s.taken_at, default=None)
+    response = (
+        baseline is not None
+        and latest is not None
+        and baseline.value > 0
+        and latest.value <= baseline.value * (1 - RESPONSE_FALL)
+    )
+    threshold = REMISSION_BELOW.get(instrument)
+    remission = latest is not None and threshold is not None and latest.value < threshold
+    return Outcome(baseline=baseline, latest=latest, response=response, remission=remission)
+
+
+# --- the chart ---------------------------------------------------------------------------------
+
+WIDTH, HEIGHT = 640, 280
+LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
+BAND_CLASSES = ["band-0", "band-1", "band-2", "band-3", "band-4"]
+
+
+def _x(moment: datetime, start: datetime, end: datetime) -> float:
+    span = (end - start).total_seconds() or 1.0
+    return LEFT + (moment - start).total_seconds() / span * (WIDTH - LEFT - RIGHT)
+
+
+def _y(value: float, maximum: int) -> float:
+    return TOP + (1 - value / maximum) * (HEIGHT - TOP - BOTTOM)
+
+
+def trend_svg(
+    *,
+    title: str,
+    scores: Sequence[Score],
+    maximum: int,
+    bands: Sequence[Band],
+    doses: Sequence[datetime] = (),
+    time_zone_label: str = "",
+) -> str:
+    """An SVG line chart of one instrument: bands shaded, dosing sessions marked.
+
+    Accessible: role="img" with a title and a description listing every point, each point and
+    dose marker with its own <title>; colours come from CSS classes (static/css/app.css).
+    """
+    ordered = sorted(scores, key=lambda s: s.taken_at)
+    moments = [s.taken_at for s in ordered] + list(doses)
+    if not moments:
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" '
+            f'viewBox="0 0 {WIDTH} 60"><title>{escape(title)}</title>'
+            f'<text x="8" y="32">No scores yet.</text></svg>'
+        )
+    start, end = min(moments), max(moments)
+    points_text = "; ".join(f"{s.taken_at:%Y-%m-%d}: {s.value}" for s in ordered)
+    description = f"{len(ordered)} scores out of {maximum}. {points_text}."
+    if doses:
+        description += " Dosing sessions: " + ", ".join(f"{d:%Y-%m-%d}" for d in doses) + "."
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" aria-labelledby="trend-title trend-desc">',
+        f'<title id="trend-title">{escape(title)}</title>',
+        f'<desc id="trend-desc">{escape(description)}</desc>',
+    ]
+    for index, band in enumerate(bands):
+        top, bottom = _y(min(band.high + 1, maximum), maximum), _y(band.low, maximum)
+        parts.append(
+            f'<rect class="{BAND_CLASSES[index % len(BAND_CLASSES)]}" x="{LEFT}" y="{top:.1f}" '
+            f'width="{WIDTH - LEFT - RIGHT}" height="{bottom - top:.1f}">'
+            f"<title>{escape(band.label)}: {band.low}–{band.high}</title></rect>"
+        )
+        parts.append(
+            f'<text class="band-label" x="{WIDTH - RIGHT - 4}" y="{bottom - 4:.1f}" '
+            f'text-anchor="end">{escape(band.label)}</text>'
+        )
+    for tick in range(0, maximum + 1, max(1, maximum // 4)):
+        parts.append(
+            f'<text class="axis" x="{LEFT - 6}" y="{_y(tick, maximum) + 4:.1f}" '
+            f'text-anchor="end">{tick}</text>'
+        )
+    for dose in doses:
+        x = _x(dose, start, end)
+        parts.append(
+            f'<line class="dose" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}">'
+            f"<title>Dosing session {dose:%Y-%m-%d}</title></line>"
+        )
+    coordinates = [(_x(s.taken_at, start, end), _y(s.value, maximum)) for s in ordered]
+    if len(coordinates) > 1:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates)
+        parts.append(f'<polyline class="series" points="{path}"/>')
+    for score, (x, y) in zip(ordered, coordinates, strict=True):
+        parts.append(
+            f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="4">'
+            f"<title>{score.taken_at:%Y-%m-%d}: {score.value}</title></circle>"
+        )
+    parts.append(
+        f'<text class="axis" x="{LEFT}" y="{HEIGHT - 12}">{start:%Y-%m-%d}</text>'
+        f'<text class="axis" x="{WIDTH - RIGHT}" y="{HEIGHT - 12}" text-anchor="end">'
+        f"{end:%Y-%m-%d}{(' ' + escape(time_zone_label)) if time_zone_label else ''}</text>"
+    )
+    parts.append("</svg>")
+    return "".join(parts)
