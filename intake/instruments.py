@@ -188,7 +188,9 @@ GAD7 = Instrument(
     name="GAD-7",
     version="2006",
     source="Spitzer et al. 2006 (CLINICAL.md)",
-    instructions="Over the last 2 weeks, how often have you been bothered by the following problems?",
+    instructions=(
+        "Over the last 2 weeks, how often have you been bothered by the following problems?"
+    ),
     items=_items(
         "item",
         [
@@ -241,8 +243,8 @@ PCL5 = Instrument(
             "Having strong negative feelings such as fear, horror, anger, guilt, or shame?",
             "Loss of interest in activities that you used to enjoy?",
             "Feeling distant or cut off from other people?",
-            "Trouble experiencing positive feelings (for example, being unable to feel happiness or "
-            "have loving feelings for people close to you)?",
+            "Trouble experiencing positive feelings (for example, being unable to feel happiness "
+            "or have loving feelings for people close to you)?",
             "Irritable behavior, angry outbursts, or acting aggressively?",
             "Taking too many risks or doing things that could cause you harm?",
             'Being "superalert" or watchful or on guard?',
