@@ -41,9 +41,11 @@ def triage_q(*, user: User, patient_path: str = "") -> Q:
 
 
 def intake_visible_q(*, user: User, patient_path: str = "") -> Q:
-    return care_team_q(user=user, patient_path=patient_path) | triage_q(
-        user=user, patient_path=patient_path
-    )
+    care_team = care_team_q(user=user, patient_path=patient_path)
+    if user.is_authenticated and user.is_active and user.is_clinician:
+        # Combined only for clinicians: an empty Q() (everyone) would vanish in an OR.
+        return care_team | triage_q(user=user, patient_path=patient_path)
+    return care_team
 
 
 def patients_visible_to(*, user: User, search: str = "") -> QuerySet[Patient]:
