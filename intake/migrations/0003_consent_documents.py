@@ -30,7 +30,9 @@ TEXTS = {
 def create(apps: Any, schema_editor: Any) -> None:
     document = apps.get_model("intake", "ConsentDocument")
     for kind, (title, text) in TEXTS.items():
-        document.objects.get_or_create(kind=kind, version=1, defaults={"title": title, "text": text})
+        document.objects.get_or_create(
+            kind=kind, version=1, defaults={"title": title, "text": text}
+        )
 
 
 class Migration(migrations.Migration):
