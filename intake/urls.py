@@ -26,6 +26,11 @@ urlpatterns = [
         views.alert_acknowledge,
         name="alert_acknowledge",
     ),
+    path(
+        "findings/<uuid:finding_uuid>/override/",
+        views.finding_override,
+        name="finding_override",
+    ),
     path("<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
     path("<uuid:patient_uuid>/invitation/", views.invitation_resend, name="invitation_resend"),
     path("<uuid:patient_uuid>/intake/", views.intake_summary, name="intake_summary"),

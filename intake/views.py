@@ -27,6 +27,7 @@ from intake.forms import (
 from intake.medications import review_classes_for
 from intake.models import (
     ClinicPolicy,
+    Finding,
     FindingSeverity,
     IntakeForm,
     InvitationRequest,
@@ -501,3 +502,24 @@ def clinic_policy_edit(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, "Intake policy saved.")
             return redirect("intake:clinic_policy_edit")
     return render(request, "intake/clinic_policy_form.html", {"form": form})
+
+
+@require_POST
+@role_required(Role.PRESCRIBER, Role.THERAPIST)
+def finding_override(request: AuthenticatedRequest, finding_uuid: UUID) -> HttpResponse:
+    finding = get_object_or_404(
+        Finding.objects.select_related("intake__patient").filter(
+            intake__patient__in=patients_visible_to(user=request.user)
+        ),
+        uuid=finding_uuid,
+    )
+    try:
+        services.finding_override(
+            finding=finding, reason=request.POST.get("reason", ""), by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        audit_record(action=AuditAction.UPDATE, request=request, obj=finding, detail="override")
+        messages.success(request, "Finding overridden; the reason is recorded.")
+    return redirect("intake:intake_summary", patient_uuid=finding.intake.patient.uuid)

@@ -316,3 +316,23 @@ def test_the_care_team_landing_page_shows_the_safety_alert(
     page = client.get(reverse("accounts:index"), follow=True).content.decode()
     assert "Safety alerts" in page
     assert "PHQ-9 item 9 above 0" in page
+
+
+def test_a_clinician_overrides_a_finding_only_with_a_reason(
+    client: Client, patient: Patient, therapist: User, outsider: User
+) -> None:
+    intake = submitted_intake(patient, medical={"seizures": "yes"})
+    finding = intake.findings.get(code="seizures")
+    url = reverse("intake:finding_override", kwargs={"finding_uuid": finding.uuid})
+    client.force_login(outsider)
+    assert client.post(url, {"reason": "Not mine."}).status_code == 404
+    client.force_login(therapist)
+    client.post(url, {"reason": "  "})
+    finding.refresh_from_db()
+    assert not finding.is_overridden
+    client.post(url, {"reason": "Single febrile seizure in childhood."})
+    finding.refresh_from_db()
+    assert (finding.overridden_by, finding.override_reason) == (
+        therapist,
+        "Single febrile seizure in childhood.",
+    )
