@@ -59,8 +59,12 @@ class StepForm(forms.Form):
             type(self).conditional if conditional is None else conditional
         )
         self.helper = _helper()
-        for name in self.conditions:
+        for name, (trigger, values) in self.conditions.items():
             self.fields[name].required = False
+            # static/js/intake-wizard.js hides the question until the trigger holds a value.
+            self.fields[name].widget.attrs["data-shown-when"] = (
+                f"{trigger}={'|'.join(str(value) for value in values)}"
+            )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

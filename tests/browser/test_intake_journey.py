@@ -90,7 +90,10 @@ def test_patient_journey_on_a_phone_then_dual_clearance(
     page.get_by_label("How should we send you reminders?").select_option("sms")
     next_step(page, "Your other providers")
 
+    therapist_name = page.get_by_label("Name of your therapist")
+    expect(therapist_name).to_be_hidden()  # asked only after a "yes"
     choose(page, "Do you currently see a therapist?", "Yes")
+    expect(therapist_name).to_be_visible()
     page.get_by_label("Name of your therapist").fill("Jamie Counsel")
     choose(page, "Do you currently see a psychiatrist?", "No")
     choose(page, "Do you currently see a primary care provider?", "No")
@@ -148,6 +151,7 @@ def test_patient_journey_on_a_phone_then_dual_clearance(
     next_step(page, "Safety questions (C-SSRS)")
     choose(page, "Have you wished you were dead", "Yes")
     choose(page, "Have you actually had any thoughts of killing yourself?", "No")
+    expect(page.get_by_role("group", name="thinking about how you might do this")).to_be_hidden()
     choose(page, "Have you ever done anything, started to do anything", "No")
     next_step(page, "Consents")
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from intake import services
 from intake.models import (
+    Alert,
     ClinicPolicy,
     InvitationRequest,
     MedicalAssessment,
@@ -336,3 +337,38 @@ def test_a_clinician_overrides_a_finding_only_with_a_reason(
         therapist,
         "Single febrile seizure in childhood.",
     )
+
+
+def test_a_care_team_member_acknowledges_a_safety_alert(
+    client: Client, patient: Patient, therapist: User, outsider: User
+) -> None:
+    submitted_intake(patient, phq9={"item9": 1}, cssrs={"q1": 1, "q2": 0, "q6": 0})
+    alert = Alert.objects.get()
+    url = reverse("intake:alert_acknowledge", kwargs={"alert_uuid": alert.uuid})
+    client.force_login(outsider)
+    assert client.post(url).status_code == 404
+    client.force_login(therapist)
+    assert client.post(url).status_code == 302
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == therapist
+    page = client.get(reverse("accounts:index"), follow=True).content.decode()
+    assert "No open safety alerts." in page
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_the_invitation_request_queue_keeps_its_query_count(
+    client: Client, front_desk: User, rows: int, django_assert_max_num_queries: object
+) -> None:
+    for n in range(rows):
+        InvitationRequest.objects.create(
+            first_name=f"Given{n}",
+            last_name="Requester",
+            date_of_birth="1990-01-01",
+            email=f"request{n}@example.org",
+            reason="Synthetic reason.",
+        )
+    client.force_login(front_desk)
+    with django_assert_max_num_queries(10):  # type: ignore[operator]
+        response = client.get(reverse("intake:invitation_request_list"))
+    assert response.status_code == 200
+    assert response.content.decode().count("Accept and invite") == rows
