@@ -20,6 +20,7 @@ from intake.models import (
     SexAtBirth,
 )
 from kap_clinic.notifications.models import Channel
+from kap_clinic.timezones import clinic_time_zone, time_zone_choices
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 # A field asked only when an earlier field holds one of some values.
@@ -102,6 +103,9 @@ class AboutYouForm(StepForm):
     emergency_contact_phone = forms.CharField(label="Emergency contact phone", max_length=30)
     reminder_channel = forms.ChoiceField(
         label="How should we send you reminders?", choices=Channel.choices
+    )
+    time_zone = forms.ChoiceField(
+        label="Your time zone", choices=time_zone_choices, initial=clinic_time_zone
     )
 
 

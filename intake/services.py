@@ -327,6 +327,7 @@ def _apply_demographics(intake: IntakeForm) -> None:
     ):
         setattr(patient, name, about.get(name) or "")
     patient.reminder_channel = about.get("reminder_channel") or patient.reminder_channel
+    patient.time_zone = about.get("time_zone") or patient.time_zone
     patient.save()
     providers = intake.answers.get("providers", {})
     patient.outside_providers.all().delete()

@@ -89,6 +89,13 @@ def consent_documents() -> list[ConsentDocument]:
 def step_form(step: Step, *, intake: IntakeForm, data: Mapping[str, Any] | None = None) -> Any:
     """The bound (with ``data``) or draft-filled form of a step."""
     initial = intake.answers.get(step.key)
+    if step.key == "about" and initial is None:
+        # What the clinic already knows, for the patient to confirm.
+        patient = intake.patient
+        initial = {
+            name: getattr(patient, name)
+            for name in ("preferred_name", "mobile", "address", "time_zone", "reminder_channel")
+        }
     if step.key == "medications":
         rows = (initial or {}).get("medications", [])
         formset_class = forms.formset_factory(

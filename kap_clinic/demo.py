@@ -125,6 +125,7 @@ _DEMO_ANSWERS: dict[str, Any] = {
         "emergency_contact_relationship": "Friend",
         "emergency_contact_phone": "555-0199",
         "reminder_channel": "email",
+        "time_zone": "America/Chicago",
     },
     "providers": {
         "has_therapist": "no",

@@ -20,6 +20,7 @@ _BASE: dict[str, dict[str, Any]] = {
         "emergency_contact_relationship": "Sibling",
         "emergency_contact_phone": "555-0101",
         "reminder_channel": "email",
+        "time_zone": "America/Chicago",
     },
     "providers": {
         **{f"has_{kind}": "no" for kind, _ in PROVIDER_KINDS},

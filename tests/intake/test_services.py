@@ -152,7 +152,7 @@ def test_submitting_locks_scores_screens_and_updates_the_patient(patient: Patien
     patient.refresh_from_db()
     assert intake.status == IntakeStatus.SUBMITTED
     assert patient.status == PatientStatus.SCREENED
-    assert patient.mobile == "555-0100"
+    assert (patient.mobile, patient.time_zone) == ("555-0100", "America/Chicago")
     phq9 = intake.responses.get(instrument_key="phq9")
     assert (phq9.total, phq9.band, phq9.instrument_version) == (10, "moderate", "2001")
     assert intake.signatures.count() == 3
