@@ -14,5 +14,6 @@ urlpatterns = [
     path("patients/", include("intake.urls")),
     path("audit/", include("kap_clinic.audit.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(("intake.api", "intake_api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]
