@@ -11,6 +11,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("patients/", include("intake.urls")),
     path("audit/", include("kap_clinic.audit.urls")),
+    path("sessions/", include("sessions.urls")),
+    path("api/v1/", include("sessions.api")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]

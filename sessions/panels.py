@@ -1,0 +1,51 @@
+"""Landing panels of the sessions app: the patient's upcoming sessions, staff's day at a glance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from kap_clinic.accounts.access import AuthenticatedRequest
+from kap_clinic.accounts.landing import Panel, panel_register
+from kap_clinic.accounts.roles import Role
+from sessions.models import AppointmentStatus, Location
+from sessions.selectors import appointments_visible_to
+
+UPCOMING = 10
+
+
+def _my_sessions(request: AuthenticatedRequest) -> dict[str, Any]:
+    upcoming = (
+        appointments_visible_to(user=request.user)
+        .filter(ends_at__gte=timezone.now())
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("readiness")[:UPCOMING]
+    )
+    return {"appointments": upcoming}
+
+
+def _schedule(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {"locations": Location.objects.filter(is_active=True)}
+
+
+panel_register(
+    Panel(
+        key="sessions.my_sessions",
+        title="Your sessions",
+        template="kap_sessions/panels/my_sessions.html",
+        roles=frozenset({Role.PATIENT}),
+        context=_my_sessions,
+        order=20,
+    )
+)
+panel_register(
+    Panel(
+        key="sessions.schedule",
+        title="Schedule",
+        template="kap_sessions/panels/schedule.html",
+        roles=frozenset({Role.FRONT_DESK, Role.THERAPIST, Role.PRESCRIBER, Role.CLINIC_ADMIN}),
+        context=_schedule,
+        order=10,
+    )
+)
