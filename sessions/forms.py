@@ -68,7 +68,7 @@ class AppointmentForm(forms.Form):
     )
     therapist = forms.ModelChoiceField(queryset=_staff(Role.THERAPIST), required=False)
     course = forms.ModelChoiceField(queryset=Course.objects.none(), required=False)
-    telehealth_url = forms.URLField(required=False, label="Telehealth link")
+    telehealth_url = forms.URLField(required=False, label="Telehealth link", assume_scheme="https")
 
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
