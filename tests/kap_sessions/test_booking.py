@@ -228,9 +228,7 @@ def test_moving_keeps_clinician_bookings_in_step(course: Course, room: Room) -> 
         ends_at=at(2027, 1, 6, 15, 30),
         by=course.created_by,
     )
-    assert set(ClinicianBooking.objects.values_list("starts_at", flat=True)) == {
-        at(2027, 1, 6, 13)
-    }
+    assert set(ClinicianBooking.objects.values_list("starts_at", flat=True)) == {at(2027, 1, 6, 13)}
     appointment.refresh_from_db()
     assert appointment.schedule_version == 2
 

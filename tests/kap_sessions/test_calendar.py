@@ -123,7 +123,9 @@ def test_a_clinician_sees_only_their_care_teams_appointments_on_the_calendar(
         by=front_desk,
     )
     client.force_login(outsider)
-    response = client.get("/sessions/calendar/", {"location": str(clinic.uuid), "date": "2027-01-04"})
+    response = client.get(
+        "/sessions/calendar/", {"location": str(clinic.uuid), "date": "2027-01-04"}
+    )
     assert response.status_code == 200
     assert response.context["columns"][0][1] == []
 

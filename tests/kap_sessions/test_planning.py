@@ -123,9 +123,7 @@ def test_confirming_a_plan_books_every_appointment_and_activates_the_course(
     course.start_date = date(2027, 1, 4)
     course.save()
     plan = course_plan(course=course)
-    booked = services.course_confirm(
-        course=course, proposals=plan.proposals, by=course.created_by
-    )
+    booked = services.course_confirm(course=course, proposals=plan.proposals, by=course.created_by)
     assert len(booked) == len(plan.proposals) == 13
     course.refresh_from_db()
     assert course.status == CourseStatus.ACTIVE

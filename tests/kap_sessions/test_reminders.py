@@ -100,9 +100,12 @@ def test_cancelling_withdraws_pending_reminders_and_tells_the_patient(
     assert Message.objects.filter(
         template_key=reminders.CANCELLATION, status=MessageStatus.QUEUED
     ).exists()
-    assert Message.objects.filter(
-        subject_key=f"appointment:{appointment.uuid}", status=MessageStatus.CANCELLED
-    ).count() == 6
+    assert (
+        Message.objects.filter(
+            subject_key=f"appointment:{appointment.uuid}", status=MessageStatus.CANCELLED
+        ).count()
+        == 6
+    )
 
 
 def test_moving_an_appointment_moves_its_reminders_even_back_to_the_first_time(
