@@ -6,13 +6,15 @@ from typing import Any
 
 from django.utils import timezone
 
+from intake.selectors import patients_visible_to
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
 from kap_clinic.accounts.roles import Role
-from sessions.models import AppointmentStatus, Location
-from sessions.selectors import appointments_visible_to
+from sessions.models import AppointmentStatus, CourseStatus, Location
+from sessions.selectors import CLEARED_STATUSES, appointments_visible_to
 
 UPCOMING = 10
+READY = 10
 
 
 def _my_sessions(request: AuthenticatedRequest) -> dict[str, Any]:
@@ -26,7 +28,12 @@ def _my_sessions(request: AuthenticatedRequest) -> dict[str, Any]:
 
 
 def _schedule(request: AuthenticatedRequest) -> dict[str, Any]:
-    return {"locations": Location.objects.filter(is_active=True)}
+    return {
+        "locations": Location.objects.filter(is_active=True),
+        "ready": patients_visible_to(user=request.user)
+        .filter(status__in=CLEARED_STATUSES)
+        .exclude(courses__status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE])[:READY],
+    }
 
 
 panel_register(

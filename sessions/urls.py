@@ -12,6 +12,7 @@ urlpatterns = [
     path(
         "locations/<uuid:location_uuid>/live/rows/", views.board_live_rows, name="board_live_rows"
     ),
+    path("patients/<uuid:patient_uuid>/", views.patient_sessions, name="patient_sessions"),
     path("patients/<uuid:patient_uuid>/courses/new/", views.course_create, name="course_create"),
     path(
         "patients/<uuid:patient_uuid>/appointments/new/",

@@ -40,6 +40,7 @@ from sessions.selectors import (
     course_get,
     dosing_record_get,
     live_dosing_records,
+    patient_is_cleared,
 )
 
 
@@ -205,6 +206,23 @@ def availability(request: AuthenticatedRequest) -> HttpResponse:
 
 # ------------------------------------------------------------------------------------------------
 # Courses
+
+
+@permission_required("kap_sessions.view_appointment")
+def patient_sessions(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    """One patient's courses and appointments, where staff start a course or a booking."""
+    patient = patient_get(user=request.user, patient_uuid=patient_uuid)
+    audit_record(action=AuditAction.READ, request=request, obj=patient, detail="sessions")
+    return render(
+        request,
+        "kap_sessions/patient_sessions.html",
+        {
+            "patient": patient,
+            "is_cleared": patient_is_cleared(patient),
+            "courses": patient.courses.select_related("protocol", "location"),
+            "appointments": patient.appointments.select_related("room", "location"),
+        },
+    )
 
 
 @permission_required("kap_sessions.add_course")

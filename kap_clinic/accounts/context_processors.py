@@ -20,12 +20,25 @@ class NavItem:
 
 _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.PATIENT: [("My portal", "accounts:portal")],
-    Role.FRONT_DESK: [("Front desk", "accounts:desk"), ("Patients", "intake:patient_list")],
-    Role.THERAPIST: [("My day", "accounts:clinician"), ("Patients", "intake:patient_list")],
-    Role.PRESCRIBER: [("My day", "accounts:clinician"), ("Patients", "intake:patient_list")],
+    Role.FRONT_DESK: [
+        ("Front desk", "accounts:desk"),
+        ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
+    ],
+    Role.THERAPIST: [
+        ("My day", "accounts:clinician"),
+        ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
+    ],
+    Role.PRESCRIBER: [
+        ("My day", "accounts:clinician"),
+        ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
+    ],
     Role.CLINIC_ADMIN: [
         ("Clinic", "accounts:clinic_admin"),
         ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
         ("Audit log", "audit:event_list"),
     ],
 }
