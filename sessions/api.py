@@ -131,6 +131,8 @@ class AppointmentViewSet(
     lookup_field = "uuid"
 
     def get_queryset(self) -> QuerySet[Appointment]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Appointment.objects.none()
         user = _user(self.request)
         appointments = appointments_visible_to(user=user)
         if user.role == Role.PATIENT:
@@ -252,6 +254,8 @@ class CourseViewSet(
     lookup_field = "uuid"
 
     def get_queryset(self) -> QuerySet[Course]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Course.objects.none()
         _require(self.request, "kap_sessions.view_course")
         return courses_visible_to(user=_user(self.request)).order_by("-start_date", "id")
 
@@ -372,6 +376,8 @@ class DosingRecordViewSet(
         return MonitoringRecordSerializer
 
     def get_queryset(self) -> QuerySet[DosingRecord]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return DosingRecord.objects.none()
         _require(self.request, "kap_sessions.view_dosingrecord")
         return (
             dosing_records_visible_to(user=_user(self.request))

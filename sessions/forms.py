@@ -138,10 +138,14 @@ class ReadinessStaffForm(forms.Form):
 
 
 class OverrideForm(forms.Form):
+    prefix = "override"  # several forms share the dosing page
+
     reason = forms.CharField(max_length=500, label="Reason for overriding the no-go")
 
 
 class DoseForm(forms.Form):
+    prefix = "dose"  # several forms share the dosing page
+
     dose_mg = forms.DecimalField(max_digits=7, decimal_places=2, label="Dose (mg)")
     lot_number = forms.CharField(max_length=60, label="Lot number")
     started_at = forms.DateTimeField(widget=DATETIME, label="Dose started")
@@ -157,6 +161,8 @@ class DoseForm(forms.Form):
 
 
 class OtherMedicationForm(forms.Form):
+    prefix = "medication"  # several forms share the dosing page
+
     medicine = forms.CharField(max_length=120)
     dose = forms.CharField(max_length=60)
     route = forms.CharField(max_length=60)
@@ -165,6 +171,8 @@ class OtherMedicationForm(forms.Form):
 
 
 class VitalsForm(forms.Form):
+    prefix = "vitals"  # several forms share the dosing page
+
     taken_at = forms.DateTimeField(widget=DATETIME, label="Taken at")
     blood_pressure_systolic = forms.IntegerField(label="Systolic BP")
     blood_pressure_diastolic = forms.IntegerField(label="Diastolic BP")
@@ -178,6 +186,8 @@ def _cadss_item(number: int) -> forms.IntegerField:
 
 
 class ScoresForm(forms.Form):
+    prefix = "scores"  # several forms share the dosing page
+
     taken_at = forms.DateTimeField(widget=DATETIME, label="Assessed at")
     moaas = forms.IntegerField(min_value=0, max_value=5, label="MOAA/S (0-5)")
     cadss_item_1 = _cadss_item(1)
@@ -189,11 +199,15 @@ class ScoresForm(forms.Form):
 
 
 class ObservationForm(forms.Form):
+    prefix = "observation"  # several forms share the dosing page
+
     observed_at = forms.DateTimeField(widget=DATETIME, label="Observed at")
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Observation")
 
 
 class AdverseEventForm(forms.Form):
+    prefix = "adverse"  # several forms share the dosing page
+
     occurred_at = forms.DateTimeField(widget=DATETIME, label="Occurred at")
     description = forms.CharField(max_length=300, label="What happened")
     severity = forms.ChoiceField(choices=Severity.choices)
@@ -201,6 +215,8 @@ class AdverseEventForm(forms.Form):
 
 
 class DischargeForm(forms.Form):
+    prefix = "discharge"  # several forms share the dosing page
+
     vitals_near_baseline = forms.BooleanField(required=False, label="Vitals near baseline")
     alert_and_oriented = forms.BooleanField(required=False, label="Alert and oriented")
     walking_unaided = forms.BooleanField(required=False, label="Walking unaided")

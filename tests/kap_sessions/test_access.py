@@ -109,7 +109,10 @@ def test_every_read_and_write_of_a_dosing_record_is_audited(
     client.get(f"/sessions/dosing/{record.uuid}/")
     client.post(
         f"/sessions/dosing/{record.uuid}/observations/",
-        {"observed_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "text": "Calm"},
+        {
+            "observation-observed_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "observation-text": "Calm",
+        },
     )
     events = AuditEvent.objects.filter(object_id=str(record.uuid)).order_by("occurred_at", "id")
     assert events.count() == before + 2

@@ -522,16 +522,16 @@ def test_the_dosing_page_flow_records_vitals_and_shows_a_clear_error_for_systoli
     client.force_login(therapist)
     url = f"/sessions/dosing/{record.uuid}/"
     data = {
-        "taken_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-        "blood_pressure_systolic": 400,
-        "blood_pressure_diastolic": 80,
-        "heart_rate": 70,
-        "spo2": 98,
+        "vitals-taken_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "vitals-blood_pressure_systolic": 400,
+        "vitals-blood_pressure_diastolic": 80,
+        "vitals-heart_rate": 70,
+        "vitals-spo2": 98,
     }
     refused = client.post(url + "vitals/", data)
     assert refused.status_code == 400
     assert "less than or equal to 300" in refused.content.decode()
-    accepted = client.post(url + "vitals/", {**data, "blood_pressure_systolic": 130})
+    accepted = client.post(url + "vitals/", {**data, "vitals-blood_pressure_systolic": 130})
     assert accepted.status_code == 302
     assert VitalsEntry.objects.get().blood_pressure_systolic == 130
     # A therapist may not record doses.
