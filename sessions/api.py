@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -361,8 +361,9 @@ class DosingRecordSerializer(MonitoringRecordSerializer):
         ]
 
     def get_course_cumulative_dose_mg(self, record: DosingRecord) -> float:
-        course = record.appointment.course
-        return course_cumulative_dose_mg(course) if course else 0.0
+        if hasattr(record, "course_total_mg"):  # annotated by the viewset's queryset
+            return float(record.course_total_mg or 0)
+        return course_cumulative_dose_mg(record.course)
 
 
 class DosingRecordViewSet(
@@ -379,10 +380,20 @@ class DosingRecordViewSet(
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return DosingRecord.objects.none()
         _require(self.request, "kap_sessions.view_dosingrecord")
+        course_total = (
+            DoseAdministration.objects.filter(
+                dosing_record__appointment__course=OuterRef("appointment__course")
+            )
+            .order_by()
+            .values("dosing_record__appointment__course")
+            .annotate(total=Sum("dose_mg"))
+            .values("total")
+        )
         return (
             dosing_records_visible_to(user=_user(self.request))
             .select_related("appointment__course")
             .prefetch_related("vitals", "scores", "observations", "doses__given_by")
+            .annotate(course_total_mg=Subquery(course_total))
             .order_by("-arrived_at", "id")
         )
 

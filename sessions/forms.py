@@ -143,6 +143,12 @@ class OverrideForm(forms.Form):
     reason = forms.CharField(max_length=500, label="Reason for overriding the no-go")
 
 
+class AbandonForm(forms.Form):
+    prefix = "abandon"  # several forms share the dosing page
+
+    reason = forms.CharField(max_length=300, label="Why no dose today")
+
+
 class DoseForm(forms.Form):
     prefix = "dose"  # several forms share the dosing page
 

@@ -48,6 +48,7 @@ urlpatterns = [
     path("dosing/<uuid:record_uuid>/", views.dosing_record_detail, name="dosing_record"),
     path("dosing/<uuid:record_uuid>/override/", views.dosing_override, name="dosing_override"),
     path("dosing/<uuid:record_uuid>/start/", views.dosing_start, name="dosing_start"),
+    path("dosing/<uuid:record_uuid>/not-dosed/", views.dosing_abandon, name="dosing_abandon"),
     path("dosing/<uuid:record_uuid>/doses/", views.dose_add, name="dose_add"),
     path("dosing/<uuid:record_uuid>/medicines/", views.medication_add, name="medication_add"),
     path(

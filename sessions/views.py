@@ -531,8 +531,21 @@ def check_in(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpRespo
     appointment = appointment_get(user=request.user, appointment_uuid=appointment_uuid)
     if request.user.role == Role.CLINIC_ADMIN:
         raise PermissionDenied
-    readiness = dosing.readiness_for(appointment)
     errors: list[str] = []
+    if not appointment.is_dosing:
+        # Only a dosing session has a readiness checklist; the rest just check in.
+        if request.method == "POST":
+            try:
+                services.appointment_check_in(appointment=appointment, by=request.user)
+            except ValidationError as error:
+                return _appointment_page(request, appointment, errors=_errors(error))
+            audit_record(
+                action=AuditAction.UPDATE, request=request, obj=appointment, detail="checked in"
+            )
+            messages.success(request, "Checked in.")
+            return redirect("sessions:appointment_detail", appointment.uuid)
+        return render(request, "kap_sessions/check_in.html", {"appointment": appointment})
+    readiness = dosing.readiness_for(appointment)
     form = forms.ReadinessStaffForm(
         request.POST or None,
         initial={name: getattr(readiness, name) for name in forms.ReadinessStaffForm.base_fields},
@@ -561,7 +574,7 @@ def check_in(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpRespo
             "readiness": readiness,
             "form": form,
             "errors": errors,
-            "problems": dosing.readiness_problems(readiness) if appointment.is_dosing else [],
+            "problems": dosing.readiness_problems(readiness),
         },
         status=400 if errors else 200,
     )
@@ -584,6 +597,7 @@ def _dosing_page(
     local_now = now.astimezone(zone).replace(second=0, microsecond=0)
     blank = {
         "override_form": forms.OverrideForm(),
+        "abandon_form": forms.AbandonForm(),
         "dose_form": forms.DoseForm(initial={"started_at": local_now, "ended_at": local_now}),
         "medication_form": forms.OtherMedicationForm(initial={"given_at": local_now}),
         "vitals_form": forms.VitalsForm(initial={"taken_at": local_now}),
@@ -683,6 +697,13 @@ def dosing_override(
     return dosing.readiness_override(
         readiness=dosing.readiness_for(record.appointment), reason=data["reason"], by=request.user
     )
+
+
+@_post_action("kap_sessions.administer_dose", forms.AbandonForm, "abandon_form", "not dosed")
+def dosing_abandon(
+    request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]
+) -> object:
+    return dosing.dosing_abandon(record=record, reason=data["reason"], by=request.user)
 
 
 @_post_action("kap_sessions.administer_dose", None, "", "session started")

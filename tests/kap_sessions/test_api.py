@@ -251,3 +251,66 @@ def test_appointments_of_another_care_team_are_not_found(
         content_type="application/json",
     )
     assert cancel.status_code == 404
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_the_course_and_dosing_record_lists_hold_their_query_budget(
+    client: Client,
+    clinic: Location,
+    prescriber: User,
+    therapist: User,
+    front_desk: User,
+    count: int,
+    django_assert_max_num_queries: object,
+) -> None:
+    from tests.factories import CourseFactory, ProtocolFactory
+
+    protocol = ProtocolFactory()
+    start = at(2027, 1, 4, 9)
+    for number in range(count):
+        patient = PatientFactory(
+            status=PatientStatus.CLEARED, prescriber=prescriber, therapist=therapist
+        )
+        course = CourseFactory(
+            patient=patient,
+            protocol=protocol,
+            location=clinic,
+            prescriber=prescriber,
+            therapist=therapist,
+            created_by=front_desk,
+        )
+        appointment = Appointment.objects.create(
+            patient=patient,
+            course=course,
+            kind=AppointmentKind.DOSING,
+            location=clinic,
+            room=RoomFactory(location=clinic),
+            starts_at=start + timedelta(days=number),
+            ends_at=start + timedelta(days=number, hours=2),
+        )
+        record = DosingRecord.objects.create(appointment=appointment, status="in_progress")
+        record.doses.create(
+            drug="ketamine",
+            route="iv",
+            dose_mg=35,
+            lot_number="L",
+            started_at=start,
+            ended_at=start,
+            given_by=prescriber,
+        )
+        record.vitals.create(
+            taken_at=start,
+            blood_pressure_systolic=120,
+            blood_pressure_diastolic=80,
+            heart_rate=70,
+            spo2=98,
+            recorded_by=therapist,
+        )
+    client.force_login(prescriber)
+    with django_assert_max_num_queries(16):  # type: ignore[operator]
+        records = client.get("/api/v1/dosing-records/")
+    assert records.json()["count"] == count
+    assert records.json()["results"][0]["course_cumulative_dose_mg"] == 35.0
+    with django_assert_max_num_queries(10):  # type: ignore[operator]
+        courses = client.get("/api/v1/courses/")
+    assert courses.json()["count"] == count

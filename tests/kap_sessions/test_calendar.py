@@ -187,3 +187,27 @@ def test_a_page_booking_into_a_taken_slot_shows_the_conflict(
     assert response.status_code == 400
     assert "already booked" in response.content.decode()
     assert Appointment.objects.count() == 1
+
+
+def test_a_non_dosing_appointment_checks_in_without_the_dosing_checklist(
+    client: Client, room: Room, cleared_patient: Patient, therapist: User, front_desk: User
+) -> None:
+    appointment = services.appointment_book(
+        patient=cleared_patient,
+        kind=AppointmentKind.INTEGRATION,
+        room=room,
+        starts_at=at(2027, 1, 4, 9),
+        ends_at=at(2027, 1, 4, 10),
+        therapist=therapist,
+        by=front_desk,
+    )
+    client.force_login(front_desk)
+    url = f"/sessions/appointments/{appointment.uuid}/check-in/"
+    page = client.get(url).content.decode()
+    assert "Baseline systolic" not in page
+    assert client.post(url).status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CHECKED_IN
+    again = client.post(url)
+    assert again.status_code == 400
+    assert "cannot become checked in" in again.content.decode()

@@ -536,3 +536,37 @@ def test_the_dosing_page_flow_records_vitals_and_shows_a_clear_error_for_systoli
     assert VitalsEntry.objects.get().blood_pressure_systolic == 130
     # A therapist may not record doses.
     assert client.post(url + "doses/", {}).status_code == 403
+
+
+def test_a_session_not_started_can_end_without_dosing_which_cancels_the_appointment(
+    course: Course, room: Room, front_desk: User
+) -> None:
+    record = checked_in(course, room, front_desk, baseline_systolic=170)
+    with pytest.raises(ValidationError, match="Only a prescriber"):
+        dosing.dosing_abandon(record=record, reason="BP 170/90", by=front_desk)
+    dosing.dosing_abandon(record=record, reason="BP 170/90, deferred", by=course.prescriber)
+    record.refresh_from_db()
+    assert record.status == DosingStatus.ABANDONED
+    record.appointment.refresh_from_db()
+    assert record.appointment.status == AppointmentStatus.CANCELLED
+    assert "BP 170/90" in record.appointment.cancel_reason
+    with pytest.raises(InvalidTransitionError):
+        dosing.dosing_start(record=record, by=course.prescriber)
+
+
+def test_a_started_session_cannot_start_again_or_end_without_dosing(
+    course: Course, room: Room, front_desk: User
+) -> None:
+    record = started(course, room, front_desk)
+    with pytest.raises(InvalidTransitionError):
+        dosing.dosing_start(record=record, by=course.prescriber)
+    with pytest.raises(InvalidTransitionError):
+        dosing.dosing_abandon(record=record, reason="x", by=course.prescriber)
+
+
+def test_a_session_without_a_dose_cannot_be_discharged(
+    course: Course, room: Room, front_desk: User
+) -> None:
+    record = started(course, room, front_desk)
+    with pytest.raises(ValidationError, match="No dose is recorded"):
+        _discharge(record, course.prescriber)
