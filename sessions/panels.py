@@ -28,12 +28,22 @@ def _my_sessions(request: AuthenticatedRequest) -> dict[str, Any]:
 
 
 def _schedule(request: AuthenticatedRequest) -> dict[str, Any]:
+    # One query: the landing page keeps its budget. Flags come from the role, not permission
+    # lookups; the patients ready to schedule load separately (htmx).
+    role = request.user.role
     return {
         "locations": Location.objects.filter(is_active=True),
-        "ready": patients_visible_to(user=request.user)
-        .filter(status__in=CLEARED_STATUSES)
-        .exclude(courses__status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE])[:READY],
+        "sees_dosing": role in (Role.PRESCRIBER, Role.THERAPIST),
     }
+
+
+def patients_ready_to_schedule(request: AuthenticatedRequest) -> Any:
+    """Cleared patients without a planned or active course."""
+    return (
+        patients_visible_to(user=request.user)
+        .filter(status__in=CLEARED_STATUSES)
+        .exclude(courses__status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE])[:READY]
+    )
 
 
 panel_register(
@@ -51,7 +61,8 @@ panel_register(
         key="sessions.schedule",
         title="Schedule",
         template="kap_sessions/panels/schedule.html",
-        roles=frozenset({Role.FRONT_DESK, Role.THERAPIST, Role.PRESCRIBER, Role.CLINIC_ADMIN}),
+        # Clinic admins reach the calendar from the navigation; their landing page is set-up.
+        roles=frozenset({Role.FRONT_DESK, Role.THERAPIST, Role.PRESCRIBER}),
         context=_schedule,
         order=10,
     )

@@ -7,7 +7,7 @@ same conflict error.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -153,11 +153,11 @@ def _validate(
         raise BookingConflictError(conflict)
 
 
-def _save_guarded(write: object) -> None:
+def _save_guarded(write: Callable[[], None]) -> None:
     """Runs ``write`` in a savepoint; an exclusion-constraint violation becomes a conflict."""
     try:
         with transaction.atomic():
-            write()  # type: ignore[operator]
+            write()
     except IntegrityError as error:
         for name, message in EXCLUSION_CONSTRAINTS.items():
             if name in str(error):
@@ -322,6 +322,10 @@ def appointment_status_set(*, appointment: Appointment, status: str, by: User) -
         AppointmentStatus.NO_SHOW,
     ):
         raise InvalidTransitionError("Use check-in or cancel for that change.")
+    if appointment.is_dosing and status != AppointmentStatus.NO_SHOW:
+        raise InvalidTransitionError(
+            "A dosing session starts and completes from its dosing record (go/no-go, discharge)."
+        )
     appointment = _transition(appointment, status)
     appointment.save(update_fields=["status"])
     if status == AppointmentStatus.NO_SHOW:

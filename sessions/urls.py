@@ -7,6 +7,7 @@ app_name = "sessions"
 urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),
     path("availability/", views.availability, name="availability"),
+    path("ready-to-schedule/", views.ready_to_schedule, name="ready_to_schedule"),
     path("locations/<uuid:location_uuid>/today/", views.board_today, name="board_today"),
     path("locations/<uuid:location_uuid>/live/", views.board_live, name="board_live"),
     path(

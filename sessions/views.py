@@ -209,6 +209,18 @@ def availability(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @permission_required("kap_sessions.view_appointment")
+def ready_to_schedule(request: AuthenticatedRequest) -> HttpResponse:
+    """The landing panel's list of cleared patients without a course (loaded by htmx)."""
+    from sessions.panels import patients_ready_to_schedule
+
+    return render(
+        request,
+        "kap_sessions/ready_to_schedule.html",
+        {"patients": patients_ready_to_schedule(request)},
+    )
+
+
+@permission_required("kap_sessions.view_appointment")
 def patient_sessions(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
     """One patient's courses and appointments, where staff start a course or a booking."""
     patient = patient_get(user=request.user, patient_uuid=patient_uuid)

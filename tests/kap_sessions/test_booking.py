@@ -381,3 +381,14 @@ def test_a_course_needs_a_cleared_patient_and_a_dose_in_range(
     with pytest.raises(ValidationError, match="planned dose must be between"):
         services.course_create(**{**fields, "planned_dose": "0.9"})  # type: ignore[arg-type]
     assert services.course_create(**fields).pk  # type: ignore[arg-type]
+
+
+def test_a_dosing_appointment_cannot_be_started_or_completed_around_its_dosing_record(
+    course: Course, room: Room
+) -> None:
+    appointment = book_dose(course, room, at(2027, 1, 4, 9))
+    services.appointment_check_in(appointment=appointment, by=course.created_by)
+    with pytest.raises(InvalidTransitionError, match="from its dosing record"):
+        services.appointment_status_set(
+            appointment=appointment, status=AppointmentStatus.IN_PROGRESS, by=course.prescriber
+        )

@@ -211,3 +211,14 @@ def test_a_non_dosing_appointment_checks_in_without_the_dosing_checklist(
     again = client.post(url)
     assert again.status_code == 400
     assert "cannot become checked in" in again.content.decode()
+
+
+def test_the_landing_panel_loads_cleared_patients_without_a_course(
+    client: Client, cleared_patient: Patient, other_patient: Patient, front_desk: User
+) -> None:
+    client.force_login(front_desk)
+    desk = client.get("/desk/").content.decode()
+    assert 'hx-get="/sessions/ready-to-schedule/"' in desk
+    ready = client.get("/sessions/ready-to-schedule/").content.decode()
+    assert f"Sessions for {cleared_patient.display_name}" in ready
+    assert other_patient.display_name not in ready  # not cleared
