@@ -36,6 +36,8 @@ from sessions.services import InvalidTransitionError
 
 # How far either side of a due time a vitals entry counts for it, and grace before "overdue".
 VITALS_GRACE = timedelta(minutes=5)
+# Esketamine starts at 28 mg from this age (CLINICAL.md, Spravato label).
+OLDER_ADULT_AGE = 65
 
 
 def _require_prescriber(user: User, what: str) -> None:
@@ -254,22 +256,23 @@ def dose_administer(
                 f"Devices must be at least {protocol.minutes_between_devices} minutes apart."
             )
     total = given_before + dose
+    maximum = _session_maximum(record, protocol)
     if protocol.dose_rule == DoseRule.MG_PER_KG:
         if weight is None:
             raise ValidationError("Record today's weight at check-in before a weight-based dose.")
         per_kg = _two_places(total / weight)
         too_low = not protocol.device_mg and per_kg < protocol.dose_minimum
-        if per_kg > protocol.dose_maximum or too_low:
+        if per_kg > maximum or too_low:
             raise ValidationError(
                 f"{total} mg is {per_kg} mg/kg at {weight} kg, outside {protocol.dose_minimum}-"
-                f"{protocol.dose_maximum} mg/kg under {protocol.name}."
+                f"{maximum} mg/kg under {protocol.name}."
             )
     else:
         too_low = not protocol.device_mg and total < protocol.dose_minimum
-        if total > protocol.dose_maximum or too_low:
+        if total > maximum or too_low:
             raise ValidationError(
                 f"{total} mg this session is outside {protocol.dose_minimum}-"
-                f"{protocol.dose_maximum} mg under {protocol.name}."
+                f"{maximum} mg under {protocol.name}."
             )
     return DoseAdministration.objects.create(
         dosing_record=record,
@@ -285,6 +288,25 @@ def dose_administer(
         waste_mg=waste,
         waste_witnessed_by=waste_witnessed_by,
     )
+
+
+def _session_maximum(record: DosingRecord, protocol: Protocol) -> Decimal:
+    """The ceiling of this session: lower on a course's first dosing session where the protocol
+    says so (esketamine: 56 mg, 28 mg at 65 or older; CLINICAL.md, label)."""
+    if protocol.first_session_dose_maximum is None:
+        return protocol.dose_maximum
+    earlier = DoseAdministration.objects.filter(
+        dosing_record__appointment__course=record.course
+    ).exclude(dosing_record=record)
+    if earlier.exists():
+        return protocol.dose_maximum
+    patient = record.appointment.patient
+    if (
+        protocol.first_session_dose_maximum_65_and_over is not None
+        and patient.age_on(timezone.localdate()) >= OLDER_ADULT_AGE
+    ):
+        return protocol.first_session_dose_maximum_65_and_over
+    return protocol.first_session_dose_maximum
 
 
 def session_dose_mg(record: DosingRecord) -> Decimal:

@@ -207,6 +207,14 @@ class Protocol(models.Model):
     # Esketamine is given 28 mg per device, 5 minutes between devices (CLINICAL.md, label).
     device_mg = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     minutes_between_devices = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The first session of a course may have a lower ceiling: esketamine 56 mg on day 1, 28 mg
+    # at 65 or older (CLINICAL.md, label). In the protocol's unit; empty means no lower ceiling.
+    first_session_dose_maximum = models.DecimalField(
+        max_digits=7, decimal_places=3, null=True, blank=True
+    )
+    first_session_dose_maximum_65_and_over = models.DecimalField(
+        max_digits=7, decimal_places=3, null=True, blank=True
+    )
     rems_form_required = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     source = models.TextField(help_text="where each number comes from")

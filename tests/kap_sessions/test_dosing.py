@@ -204,6 +204,9 @@ def test_waste_needs_a_witness_other_than_the_giver(
 def test_esketamine_is_given_28_mg_per_device_5_minutes_apart_up_to_84_mg(
     esketamine_course: Course, room: Room, front_desk: User
 ) -> None:
+    # Not the first session of the course (that one has its own ceiling).
+    esketamine_course.protocol.first_session_dose_maximum = None
+    esketamine_course.protocol.save()
     record = started(esketamine_course, room, front_desk)
     prescriber = esketamine_course.prescriber
     start = timezone.now() - timedelta(minutes=30)
@@ -570,3 +573,37 @@ def test_a_session_without_a_dose_cannot_be_discharged(
     record = started(course, room, front_desk)
     with pytest.raises(ValidationError, match="No dose is recorded"):
         _discharge(record, course.prescriber)
+
+
+@pytest.mark.parametrize(("born_years_ago", "ceiling"), [(40, 56), (66, 28)])
+def test_the_first_esketamine_session_is_capped_at_56_mg_or_28_mg_from_65(
+    esketamine_course: Course, room: Room, front_desk: User, born_years_ago: int, ceiling: int
+) -> None:
+    from datetime import date
+
+    protocol = esketamine_course.protocol
+    protocol.first_session_dose_maximum = Decimal("56")
+    protocol.first_session_dose_maximum_65_and_over = Decimal("28")
+    protocol.save()
+    patient = esketamine_course.patient
+    patient.date_of_birth = date(timezone.localdate().year - born_years_ago, 1, 1)
+    patient.save()
+    record = started(esketamine_course, room, front_desk)
+    start = timezone.now() - timedelta(minutes=30)
+
+    def device(number: int) -> object:
+        moment = start + timedelta(minutes=5 * number)
+        return dosing.dose_administer(
+            record=record,
+            dose_mg="28",
+            lot_number="ESK",
+            started_at=moment,
+            ended_at=moment,
+            by=esketamine_course.prescriber,
+        )
+
+    for number in range(ceiling // 28):
+        device(number)
+    with pytest.raises(ValidationError, match=f"outside 28.000-{ceiling}.000 mg"):
+        device(ceiling // 28)
+    assert dosing.session_dose_mg(record) == ceiling
