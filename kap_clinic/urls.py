@@ -13,6 +13,8 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("patients/", include("intake.urls")),
     path("audit/", include("kap_clinic.audit.urls")),
+    path("sessions/", include("sessions.urls")),
+    path("api/v1/", include("sessions.api")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("intake.api", "intake_api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

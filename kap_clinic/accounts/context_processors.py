@@ -23,22 +23,26 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.FRONT_DESK: [
         ("Front desk", "accounts:desk"),
         ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
         ("Invite", "intake:patient_invite"),
         ("Requests", "intake:invitation_request_list"),
     ],
     Role.THERAPIST: [
         ("My day", "accounts:clinician"),
         ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
     ],
     Role.PRESCRIBER: [
         ("My day", "accounts:clinician"),
         ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
     ],
     Role.CLINIC_ADMIN: [
         ("Clinic", "accounts:clinic_admin"),
         ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
         ("Intake policy", "intake:clinic_policy_edit"),
         ("Audit log", "audit:event_list"),
