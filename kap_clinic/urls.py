@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("patients/", include("intake.urls")),
     path("audit/", include("kap_clinic.audit.urls")),
+    path("notifications/", include("kap_clinic.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]

@@ -115,7 +115,7 @@ class _RaiseOnMissing(str):
 def _engine(*, autoescape: bool) -> Engine:
     # A separate engine, so strict rendering never changes how the site's pages render.
     return Engine(
-        dirs=[str(path) for path in settings.TEMPLATES[0]["DIRS"]],
+        dirs=[str(settings.BASE_DIR / "templates")],
         app_dirs=True,
         autoescape=autoescape,
         string_if_invalid=_RaiseOnMissing("%s"),
