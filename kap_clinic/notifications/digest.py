@@ -57,12 +57,13 @@ def digest_sections(*, user: User, day: date) -> list[dict[str, Any]]:
 
 def daily_digests_queue(*, now: datetime | None = None) -> int:
     """Queues today's digest for every active clinician, once a day from 07:00 clinic time."""
-    local = (now or timezone.now()).astimezone(ZoneInfo(settings.TIME_ZONE))
+    now = now or timezone.now()
+    local = now.astimezone(ZoneInfo(settings.TIME_ZONE))
     if not DIGEST_TIME <= local.time() < DIGEST_LATEST:
         return 0
     queued = 0
     for user in User.objects.filter(role__in=CLINICIAN_ROLES, is_active=True):
-        if daily_digest_request(user=user, day=local.date()) is not None:
+        if daily_digest_request(user=user, day=local.date(), send_at=now) is not None:
             queued += 1
     return queued
 
