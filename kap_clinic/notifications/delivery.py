@@ -66,6 +66,10 @@ def _enqueue(message_id: int) -> None:
         message_send.apply_async(args=(message_id,), retry=False)
     except Exception:
         logger.warning("could not enqueue message id=%s; it will be dispatched again", message_id)
+        # Due again at the next run (a minute), not only after the safety net's delay.
+        Message.objects.filter(id=message_id, status=MessageStatus.QUEUED).update(
+            dispatched_at=None
+        )
 
 
 def messages_dispatch_batch(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
