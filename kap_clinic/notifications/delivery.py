@@ -57,24 +57,35 @@ def _due_q(now: datetime) -> Q:
     ) | Q(status=MessageStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
 
 
-def _enqueue(message_id: int) -> None:
+def _enqueue(message_ids: list[int]) -> bool:
+    """Enqueues one send task per message; False when the broker refused (it is down)."""
     from kap_clinic.notifications.tasks import message_send
 
-    try:
-        # No retries against a broker that is down: the row stays queued and the dispatcher's
-        # safety net sends it again once the broker is back.
-        message_send.apply_async(args=(message_id,), retry=False)
-    except Exception:
-        logger.warning("could not enqueue message id=%s; it will be dispatched again", message_id)
-        # Due again at the next run (a minute), not only after the safety net's delay.
-        Message.objects.filter(id=message_id, status=MessageStatus.QUEUED).update(
-            dispatched_at=None
-        )
+    for position, message_id in enumerate(message_ids):
+        try:
+            # No retries against a broker that is down: the dispatcher's next run tries again.
+            message_send.apply_async(args=(message_id,), retry=False)
+        except Exception:
+            rest = message_ids[position:]
+            logger.warning("broker refused; %s messages will be dispatched again", len(rest))
+            # Due again at the next run (a minute), not only after the safety net's delay, and
+            # no more attempts now: each would wait out the connection timeout again.
+            Message.objects.filter(id__in=rest, status=MessageStatus.QUEUED).update(
+                dispatched_at=None
+            )
+            return False
+    return True
 
 
-def messages_dispatch_batch(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
-    """Claims one batch of due messages and enqueues a send for each; returns how many."""
+def messages_dispatch_batch(
+    *, now: datetime | None = None, batch_size: int = BATCH_SIZE
+) -> tuple[int, bool]:
+    """Claims one batch of due messages and, once that commits, enqueues a send for each.
+
+    Returns how many were claimed and whether the broker took them all.
+    """
     now = now or timezone.now()
+    outcome: list[bool] = []
     with transaction.atomic():
         rows = list(
             Message.objects.select_for_update(skip_locked=True)
@@ -83,22 +94,21 @@ def messages_dispatch_batch(*, now: datetime | None = None, batch_size: int = BA
             .values_list("id", "status", "attempts")[:batch_size]
         )
         if not rows:
-            return 0
-        exhausted = [
+            return 0, True
+        exhausted = {
             pk
             for pk, status, attempts in rows
             if status == MessageStatus.SENDING and attempts >= MAX_ATTEMPTS
-        ]
+        }
         if exhausted:
             Message.objects.filter(id__in=exhausted).update(
                 status=MessageStatus.FAILED,
                 last_error=f"gave up after {MAX_ATTEMPTS} attempts that did not finish",
             )
-        to_send = [pk for pk, *_ in rows if pk not in set(exhausted)]
+        to_send = [pk for pk, *_ in rows if pk not in exhausted]
         Message.objects.filter(id__in=to_send).update(dispatched_at=now)
-        for pk in to_send:
-            transaction.on_commit(lambda pk=pk: _enqueue(pk), robust=True)  # type: ignore[misc]
-    return len(rows)
+        transaction.on_commit(lambda: outcome.append(_enqueue(to_send)), robust=True)
+    return len(rows), all(outcome)
 
 
 def messages_dispatch(
@@ -111,9 +121,9 @@ def messages_dispatch(
     started = time.monotonic()
     total = 0
     while time.monotonic() - started < time_budget:
-        claimed = messages_dispatch_batch(now=now, batch_size=batch_size)
+        claimed, enqueued = messages_dispatch_batch(now=now, batch_size=batch_size)
         total += claimed
-        if claimed < batch_size:
+        if claimed < batch_size or not enqueued:
             break
     return total
 

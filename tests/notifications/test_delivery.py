@@ -243,3 +243,23 @@ def test_the_beat_schedule_runs_the_dispatcher_every_minute_and_the_digest() -> 
         "notifications.message_send",
         "notifications.daily_digests_queue",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_broker_refuses_the_dispatcher_stops_and_leaves_messages_due_for_its_next_run(
+    patient: Patient, example_template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[int] = []
+
+    def refuse(*, args: tuple[int], retry: bool) -> None:
+        attempts.append(args[0])
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(message_send, "apply_async", refuse)
+    for number in range(3):
+        queue_for(patient, f"held-{number}")
+    # Real commits (a transactional test): the enqueue runs when each batch commits.
+    assert delivery.messages_dispatch(batch_size=2) == 2  # the second batch is not taken
+    assert len(attempts) == 1  # no connection timeout per message
+    assert not Message.objects.filter(dispatched_at__isnull=False).exists()
+    assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 3
