@@ -26,6 +26,6 @@ class NotificationsConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from kap_clinic.notifications import digest
+        from kap_clinic.notifications import digest, panels  # noqa: F401  (panels register)
 
         digest.register()

@@ -334,3 +334,11 @@ def test_the_library_holds_its_query_budget(
     _signed_in(client, clinic_admin)
     with django_assert_max_num_queries(10):
         assert client.get(reverse("notifications:library")).status_code == 200
+
+
+def test_the_landing_page_shows_the_unread_inbox_messages(client: Client, patient: Patient) -> None:
+    _sent(patient, "new-one")
+    _signed_in(client, patient.user)
+    page = client.get(reverse("accounts:portal")).content.decode()
+    assert "1 unread" in page
+    assert "About your session new-one" in page
