@@ -20,6 +20,7 @@ from kap_clinic.notifications.policy import outside_quiet_hours
 from kap_clinic.notifications.recipients import (
     Recipient,
     recipient_for_user,
+    recipient_resolve,
     recipient_with_preferences,
 )
 
@@ -94,12 +95,19 @@ def messages_cancel(*, subject_key: str) -> int:
 
 @transaction.atomic
 def message_resend(*, message: Message) -> Message:
-    """Queues a failed message again, now, as a new row (the failed one stays in the log).
+    """Queues a failed message again as a new row (the failed one stays in the log): now, or when
+    the recipient's quiet hours end.
 
     Resending the same failed message twice returns the first resend.
     """
     if message.status != MessageStatus.FAILED:
         raise ValidationError("Only a failed message can be resent.")
+    recipient = recipient_resolve(message.recipient_kind, message.recipient_id)
+    if recipient is None:
+        raise ValidationError("The recipient of this message no longer exists.")
+    send_at = timezone.now()
+    if not message.urgent and recipient.quiet_hours:
+        send_at = outside_quiet_hours(send_at, time_zone=recipient.zone)
     resend, _ = Message.objects.get_or_create(
         idempotency_key=f"resend:{message.uuid}",
         defaults={
@@ -110,7 +118,7 @@ def message_resend(*, message: Message) -> Message:
             "template_key": message.template_key,
             "refs": message.refs,
             "subject_key": message.subject_key,
-            "send_at": timezone.now(),
+            "send_at": send_at,
             "essential": message.essential,
             "urgent": message.urgent,
             "resent_from": message,

@@ -176,6 +176,7 @@ def test_the_front_desk_resends_a_failed_message_once(
         failed.template_key,
         failed.channel,
     )
+    # Urgent in this test, so not held by quiet hours.
     assert resend.send_at <= timezone.now()
     assert AuditEvent.objects.filter(object_id=str(resend.uuid), action="create").exists()
 
@@ -342,3 +343,18 @@ def test_the_landing_page_shows_the_unread_inbox_messages(client: Client, patien
     page = client.get(reverse("accounts:portal")).content.decode()
     assert "1 unread" in page
     assert "About your session new-one" in page
+
+
+def test_a_resent_non_urgent_message_waits_for_the_end_of_quiet_hours(
+    patient: Patient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kap_clinic.notifications import services
+
+    night = datetime(2026, 6, 2, 3, 0, tzinfo=UTC)  # 23:00 in New York
+    monkeypatch.setattr(services.timezone, "now", lambda: night)
+    failed = _queued(patient, "quiet", essential=True)
+    assert failed is not None
+    Message.objects.filter(id=failed.id).update(status=MessageStatus.FAILED)
+    failed.refresh_from_db()
+    resend = services.message_resend(message=failed)
+    assert resend.send_at == datetime(2026, 6, 2, 12, 0, tzinfo=UTC)  # 08:00 in New York
