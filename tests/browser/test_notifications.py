@@ -58,7 +58,7 @@ def test_a_patient_reads_a_message_in_the_portal_inbox(
     _sign_in(page, live_server, patient.user)
     expect(page.get_by_text("1 unread")).to_be_visible()
     _open_navigation(page)
-    page.get_by_role("link", name="Inbox").click()
+    page.get_by_role("link", name="Inbox", exact=True).click()
     page.get_by_role("link", name="Your preparation session").click()
     expect(page.get_by_text("Please arrive ten minutes early.")).to_be_visible()
     assert not overflows_horizontally(page)
