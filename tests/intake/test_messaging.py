@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.template.loader import render_to_string
 
 from intake import services
 from intake.models import Alert, Patient
 from kap_clinic.accounts.models import User
-from kap_clinic.notifications.content import context_build, template_names
+from kap_clinic.notifications.content import context_build, message_render
 from kap_clinic.notifications.models import Message
 from tests.factories import PatientFactory
 from tests.intake.answers import submitted_intake
@@ -25,7 +24,9 @@ def test_the_invitation_email_carries_a_working_link(front_desk: User) -> None:
     assert context["link"].endswith(
         f"/patients/invitation/{services.invitation_token(invitation)}/"
     )
-    body = render_to_string(template_names("intake.invitation").text, context)
+    rendered = message_render(message)
+    assert rendered is not None
+    body = rendered.text
     assert "Harper" in body
     assert context["link"] in body
 
@@ -50,9 +51,25 @@ def test_the_safety_alert_message_holds_no_clinical_detail(
     ).get()
     context = context_build(message)
     assert context is not None
-    body = render_to_string(template_names("intake.safety_alert").text, context)
+    rendered = message_render(message)
+    assert rendered is not None
+    body = rendered.text
     assert str(patient.uuid) in body  # the link to the summary, behind sign-in
     assert patient.legal_last_name not in body
     assert "PHQ" not in body
     Alert.objects.all().delete()
     assert context_build(message) is None
+
+
+def test_the_invitation_reminder_renders_with_its_link_while_the_invitation_is_open(
+    front_desk: User,
+) -> None:
+    patient = PatientFactory(legal_first_name="Rowan")
+    invitation = services.invitation_send(patient=patient, by=front_desk)
+    reminders = Message.objects.filter(template_key="intake.invitation_reminder")
+    assert reminders.count() == 2
+    for reminder in reminders:
+        rendered = message_render(reminder)
+        assert rendered is not None
+        assert services.invitation_token(invitation) in rendered.text
+        assert rendered.sms

@@ -6,7 +6,12 @@ from django.utils import timezone
 
 from intake.models import Patient
 from kap_clinic.accounts.models import User
-from kap_clinic.notifications.content import context_build, context_builders, template_names
+from kap_clinic.notifications.content import (
+    context_build,
+    context_builders,
+    message_render,
+    template_names,
+)
 from kap_clinic.notifications.models import Message, MessageStatus
 from sessions import reminders, services
 from sessions.models import Appointment, AppointmentKind, Course, Room
@@ -145,10 +150,37 @@ def test_every_template_renders_with_fasting_clock_times_from_policy(
     assert "Do not drive until the next day" in body
     assert f"/sessions/appointments/{appointment.uuid}/readiness/" in body
     assert context["calendar_event"]["start"] == appointment.starts_at
-    for key in reminders.TEMPLATE_KEYS:
-        names = template_names(key)
-        for name in (names.subject, names.text, names.sms):
-            assert render_to_string(name, context).strip(), name
+    # Every key of the timeline renders strictly (a missing variable raises), with real messages.
+    rendered_keys = set()
+    for queued in Message.objects.filter(subject_key=f"appointment:{appointment.uuid}"):
+        rendered = message_render(queued, time_zone=course.patient.time_zone)
+        assert rendered is not None
+        assert rendered.subject.strip()
+        assert rendered.text.strip()
+        assert rendered.sms.strip()
+        rendered_keys.add(queued.template_key)
+    services.appointment_cancel(
+        appointment=appointment, reason="Patient unwell", by=course.created_by
+    )
+    cancelled = Message.objects.get(template_key=reminders.CANCELLATION)
+    assert message_render(cancelled, time_zone=course.patient.time_zone) is not None
+    rendered_keys.add(cancelled.template_key)
+    preparation = services.appointment_book(
+        patient=course.patient,
+        kind=AppointmentKind.PREPARATION,
+        room=room,
+        starts_at=at(2027, 3, 1, 11),
+        ends_at=at(2027, 3, 1, 12),
+        course=course,
+        therapist=course.therapist,
+        by=course.created_by,
+    )
+    session_24h = Message.objects.get(
+        subject_key=f"appointment:{preparation.uuid}", template_key=reminders.SESSION_24H
+    )
+    assert message_render(session_24h, time_zone=course.patient.time_zone) is not None
+    rendered_keys.add(session_24h.template_key)
+    assert rendered_keys == set(reminders.TEMPLATE_KEYS)
 
 
 def test_a_telehealth_reminder_gives_the_link(

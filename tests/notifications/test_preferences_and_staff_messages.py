@@ -206,6 +206,9 @@ def test_a_message_offers_the_published_articles_attached_to_its_step(
 
 
 # --- every template -----------------------------------------------------------------------------
+DOMAIN_APPS = {"intake", "sessions", "integration"}
+
+
 def _shipped_template_keys(root: Path) -> set[str]:
     """Folders named like template keys (``area.step``); page templates live beside them."""
     return {path.name for path in root.iterdir() if path.is_dir() and "." in path.name}
@@ -238,7 +241,10 @@ def test_every_shipped_template_renders_with_no_missing_variable(
     }
     Message.objects.filter(idempotency_key="t3").update(recipient_user=therapist)
     messages[DAILY_DIGEST].refresh_from_db()
-    assert set(messages) == _shipped_template_keys(root)
+    # The keys of the domain apps render, strictly, in their own tests
+    # (tests/intake/test_messaging.py, tests/kap_sessions/test_reminders.py).
+    own = {key for key in _shipped_template_keys(root) if key.split(".")[0] not in DOMAIN_APPS}
+    assert set(messages) == own
     for key, message in messages.items():
         rendered = message_render(message)
         assert rendered is not None, key
