@@ -101,22 +101,20 @@ def demo_seed() -> list[DemoLogin]:
 
     users = {login.role: _demo_user(login) for login in DEMO_LOGINS}
     for first, last, born, email, status, assigned in DEMO_PATIENTS:
-        patient, created = Patient.objects.update_or_create(
+        details = {
+            "legal_first_name": first,
+            "legal_last_name": last,
+            "date_of_birth": born,
+            "user": users[Role.PATIENT] if email == users[Role.PATIENT].email else None,
+            "prescriber": users[Role.PRESCRIBER] if assigned else None,
+            "therapist": users[Role.THERAPIST] if assigned else None,
+        }
+        # create_defaults replaces defaults on creation: the status starts at "invited" and the
+        # intake services below move it on; seeding again never moves it back.
+        patient, _ = Patient.objects.update_or_create(
             email=email,
-            defaults={
-                "legal_first_name": first,
-                "legal_last_name": last,
-                "date_of_birth": born,
-                "user": users[Role.PATIENT] if email == users[Role.PATIENT].email else None,
-                "prescriber": users[Role.PRESCRIBER] if assigned else None,
-                "therapist": users[Role.THERAPIST] if assigned else None,
-            },
-            create_defaults={
-                "legal_first_name": first,
-                "legal_last_name": last,
-                "date_of_birth": born,
-                "status": PatientStatus.INVITED,
-            },
+            defaults=details,
+            create_defaults={**details, "status": PatientStatus.INVITED},
         )
         # The intake is seeded once; seeding again leaves it (and the status) as it is.
         if not patient.intakes.exists() and not patient.invitations.exists():

@@ -28,6 +28,14 @@ def test_migrate_and_seed_demo_work_on_sqlite_and_seeding_twice_changes_nothing(
     assert migrate.returncode == 0, migrate.stderr
 
     first = _manage(database, "seed_demo")
+    assert first.returncode == 0, first.stderr
+    with sqlite3.connect(database) as connection:
+        # After the first run already: the demo patient signs in to her own record, with a team.
+        linked = connection.execute(
+            "SELECT p.user_id IS NOT NULL, p.prescriber_id IS NOT NULL, p.therapist_id IS NOT NULL"
+            " FROM intake_patient p WHERE p.email = 'patient@kap.example.org'"
+        ).fetchone()
+    assert linked == (1, 1, 1)
     second = _manage(database, "seed_demo")
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
