@@ -22,7 +22,8 @@ class IntakeConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from intake import messaging, panels  # noqa: F401  (panels register on import)
+        from intake import digest, messaging, panels  # noqa: F401  (panels register on import)
 
         messaging.register()
         messaging.register_content()
+        digest.register()

@@ -5,7 +5,8 @@
 # PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` system user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STATE=var/test-services
+# TEST_SERVICES_DIR (relative to the project) lets two runs in one checkout keep apart.
+STATE=${TEST_SERVICES_DIR:-var/test-services}
 ENV_FILE=$STATE/env
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

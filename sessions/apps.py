@@ -46,6 +46,7 @@ class KapSessionsConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from sessions import panels, reminders  # noqa: F401  (panels register on import)
+        from sessions import digest, panels, reminders  # noqa: F401  (panels register on import)
 
         reminders.register()
+        digest.register()
