@@ -49,6 +49,7 @@ class StaffTimeOffAdmin(admin.ModelAdmin):
 class ProtocolAdmin(admin.ModelAdmin):
     list_display = ["name", "route", "dose_rule", "dose_minimum", "dose_maximum", "is_active"]
     list_filter = ["route", "is_active"]
+    filter_horizontal = ["articles"]
 
 
 @admin.register(DosingPolicy)

@@ -175,6 +175,9 @@ class Protocol(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Preparation reading for patients on this protocol (the preparation library), sent with the
+    # booking confirmation and the 72-hour dosing reminder.
+    articles = models.ManyToManyField("notifications.Article", blank=True, related_name="protocols")
     name = models.CharField(max_length=120, unique=True)
     drug = models.CharField(max_length=20, choices=Drug.choices)
     route = models.CharField(max_length=30, choices=Route.choices)

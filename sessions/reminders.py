@@ -179,6 +179,7 @@ def appointment_message_context(message: Message) -> dict[str, Any] | None:
         "no_driving_text": policy.no_driving_text,
         "readiness_url": _absolute(reverse("sessions:readiness_patient", args=[appointment.uuid])),
         "portal_url": _absolute(reverse("accounts:portal")),
+        "protocol_articles": _protocol_articles(appointment),
         "calendar_event": {
             "uid": f"{appointment.uuid}@kap-clinic",
             "start": appointment.starts_at,
@@ -188,6 +189,20 @@ def appointment_message_context(message: Message) -> dict[str, Any] | None:
             "description": "Your appointment. Reply or call the clinic to change it.",
         },
     }
+
+
+def _protocol_articles(appointment: Appointment) -> list[dict[str, str]]:
+    """The published preparation reading attached to the course's protocol."""
+    if appointment.course is None:
+        return []
+    articles = appointment.course.protocol.articles.filter(published=True).order_by("title")
+    return [
+        {
+            "title": article.title,
+            "url": _absolute(reverse("notifications:article_read", args=[article.slug])),
+        }
+        for article in articles
+    ]
 
 
 def register() -> None:

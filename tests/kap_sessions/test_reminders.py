@@ -12,7 +12,7 @@ from kap_clinic.notifications.content import (
     message_render,
     template_names,
 )
-from kap_clinic.notifications.models import Message, MessageStatus
+from kap_clinic.notifications.models import Article, Message, MessageStatus
 from sessions import reminders, services
 from sessions.models import Appointment, AppointmentKind, Course, Room
 from tests.kap_sessions.conftest import at
@@ -211,3 +211,26 @@ def test_the_context_of_a_cancelled_appointments_reminder_is_gone(
     message = Message.objects.get(template_key=reminders.DOSING_72H)
     services.appointment_cancel(appointment=appointment, reason="unwell", by=course.created_by)
     assert context_build(message) is None
+
+
+def test_the_protocols_published_reading_goes_with_the_confirmation_and_the_72h_reminder(
+    course: Course, room: Room
+) -> None:
+    reading = Article.objects.create(
+        title="Setting intentions",
+        slug="setting-intentions",
+        body_markdown="Write.",
+        published=True,
+    )
+    draft = Article.objects.create(title="Draft", slug="draft", body_markdown="Not yet.")
+    course.protocol.articles.add(reading, draft)
+    _dose(course, room, at(2027, 3, 13, 10))
+    for key in (reminders.CONFIRMATION, reminders.DOSING_72H):
+        rendered = message_render(Message.objects.get(template_key=key))
+        assert rendered is not None
+        assert "Setting intentions: http" in rendered.text
+        assert "/notifications/library/articles/setting-intentions/" in rendered.text
+        assert "Draft" not in rendered.text
+    reminder = message_render(Message.objects.get(template_key=reminders.DOSING_72H))
+    assert reminder is not None
+    assert "What to expect" in reminder.text
