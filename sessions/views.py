@@ -578,6 +578,8 @@ def check_in(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpRespo
             )
             messages.success(request, "Checked in.")
             return redirect("sessions:appointment_detail", appointment.uuid)
+    # The page shows the patient's readiness answers (escort, medications): a read of the record.
+    audit_record(action=AuditAction.READ, request=request, obj=readiness, detail="readiness")
     return render(
         request,
         "kap_sessions/check_in.html",

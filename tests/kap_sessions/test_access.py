@@ -268,3 +268,27 @@ def _unchecked_dose(
         ends_at=start + timedelta(minutes=150),
         created_by=by,  # type: ignore[operator]
     )
+
+
+def test_opening_the_check_in_page_of_a_dosing_session_is_audited(
+    client: Client, course: Course, room: Room, front_desk: User
+) -> None:
+    start = timezone.now() + timedelta(hours=1)
+    appointment = services.appointment_book(
+        patient=course.patient,
+        kind=AppointmentKind.DOSING,
+        room=room,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=150),
+        course=course,
+        medical_monitor=course.prescriber,
+        therapist=course.therapist,
+        by=front_desk,
+    )
+    readiness = dosing.readiness_for(appointment)
+    client.force_login(front_desk)
+    response = client.get(f"/sessions/appointments/{appointment.uuid}/check-in/")
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(
+        actor=front_desk, action=AuditAction.READ, object_id=str(readiness.uuid)
+    ).exists()
