@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kap_clinic.settings")
 
@@ -27,7 +28,22 @@ app.conf.update(
     timezone="UTC",
     enable_utc=True,
     # Every periodic job of the platform is declared here, and only here.
-    beat_schedule={},
+    beat_schedule={
+        # The outbox: claim due messages and enqueue one send each. Expires before the next run
+        # so a backlog of dispatcher runs never piles up while the workers are away.
+        "notifications-dispatch": {
+            "task": "notifications.messages_dispatch",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+        # Clinicians' digests: queued once a day from 07:00 clinic time (the task checks the
+        # clinic's zone, so daylight-saving changes need no second entry).
+        "notifications-daily-digest": {
+            "task": "notifications.daily_digests_queue",
+            "schedule": crontab(minute="*/15"),
+            "options": {"expires": 14 * 60},
+        },
+    },
 )
 app.autodiscover_tasks()
 

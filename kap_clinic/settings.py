@@ -205,6 +205,19 @@ else:
 # time zone (clinic policy; 21:00-08:00 by default).
 QUIET_HOURS_START = env_clock("QUIET_HOURS_START", "21:00")
 QUIET_HOURS_END = env_clock("QUIET_HOURS_END", "08:00")
+# Text messages: "console" (written to the worker's output; development) or "twilio" (Twilio's
+# Messages REST API, which needs the account SID, auth token and sending number below).
+SMS_BACKEND = env_str("SMS_BACKEND", "console")
+if SMS_BACKEND not in {"console", "twilio"}:
+    raise ImproperlyConfigured(f"SMS_BACKEND must be console or twilio, got {SMS_BACKEND!r}.")
+TWILIO_BASE_URL = env_str("TWILIO_BASE_URL", "https://api.twilio.com").rstrip("/")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+SMS_FROM_NUMBER = env_str("SMS_FROM_NUMBER", "")
+if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and SMS_FROM_NUMBER):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and SMS_FROM_NUMBER."
+    )
 
 # REST API
 REST_FRAMEWORK = {

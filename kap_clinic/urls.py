@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from kap_clinic.health import healthz
+from kap_clinic.notifications.api import router as notifications_router
 from kap_clinic.views import favicon
 
 admin.site.site_header = "KAP clinic administration"
@@ -13,6 +14,8 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("patients/", include("intake.urls")),
     path("audit/", include("kap_clinic.audit.urls")),
+    path("notifications/", include("kap_clinic.notifications.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(notifications_router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]

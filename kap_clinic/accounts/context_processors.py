@@ -19,13 +19,32 @@ class NavItem:
 
 
 _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
-    Role.PATIENT: [("My portal", "accounts:portal")],
-    Role.FRONT_DESK: [("Front desk", "accounts:desk"), ("Patients", "intake:patient_list")],
-    Role.THERAPIST: [("My day", "accounts:clinician"), ("Patients", "intake:patient_list")],
-    Role.PRESCRIBER: [("My day", "accounts:clinician"), ("Patients", "intake:patient_list")],
+    Role.PATIENT: [
+        ("My portal", "accounts:portal"),
+        ("Inbox", "notifications:inbox"),
+        ("Reading", "notifications:library"),
+    ],
+    Role.FRONT_DESK: [
+        ("Front desk", "accounts:desk"),
+        ("Patients", "intake:patient_list"),
+        ("Messages", "notifications:message_log"),
+        ("Inbox", "notifications:inbox"),
+    ],
+    Role.THERAPIST: [
+        ("My day", "accounts:clinician"),
+        ("Patients", "intake:patient_list"),
+        ("Inbox", "notifications:inbox"),
+    ],
+    Role.PRESCRIBER: [
+        ("My day", "accounts:clinician"),
+        ("Patients", "intake:patient_list"),
+        ("Inbox", "notifications:inbox"),
+    ],
     Role.CLINIC_ADMIN: [
         ("Clinic", "accounts:clinic_admin"),
         ("Patients", "intake:patient_list"),
+        ("Messages", "notifications:message_log"),
+        ("Library", "notifications:library"),
         ("Audit log", "audit:event_list"),
     ],
 }

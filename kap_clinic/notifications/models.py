@@ -63,9 +63,14 @@ class Message(models.Model):
     rendered_subject = models.CharField(max_length=300, blank=True)
     rendered_body = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # A failed message resent by staff is a new row pointing at the one that failed.
+    resent_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
+    )
 
     class Meta:
         ordering = ["-send_at", "-id"]
+        permissions = [("resend_message", "Can resend a failed message")]
         indexes = [
             models.Index(fields=["status", "send_at"], name="message_due_idx"),
             models.Index(fields=["recipient_kind", "recipient_id"], name="message_recipient_idx"),
@@ -77,3 +82,60 @@ class Message(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == MessageStatus.QUEUED
+
+
+class ContactPreference(models.Model):
+    """How one recipient wants to hear from the clinic; applied whenever a message is requested."""
+
+    recipient_kind = models.CharField(max_length=40)
+    recipient_id = models.CharField(max_length=64)
+    # Blank: no preference (the recipient's default channel is used).
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    # Opted out of non-essential messages; appointment and safety messages still go.
+    opted_out = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient_kind", "recipient_id"], name="contact_preference_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_kind}:{self.recipient_id}"
+
+
+class Article(models.Model):
+    """Preparation material a clinic admin writes in Markdown; rendered sanitised."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.CharField(max_length=300, blank=True)
+    body_markdown = models.TextField("body (Markdown)")
+    published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ArticleStep(models.Model):
+    """An article attached to a step of the patient timeline, named by its template key."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="steps")
+    template_key = models.CharField(max_length=80, db_index=True)
+
+    class Meta:
+        ordering = ["template_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "template_key"], name="article_step_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_key}: {self.article_id}"

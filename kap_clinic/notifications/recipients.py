@@ -7,12 +7,12 @@ AppConfig.ready(); the outbox asks it for contact details when a message is requ
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 
-from kap_clinic.notifications.models import Channel
+from kap_clinic.notifications.models import Channel, ContactPreference
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Recipient:
     preferred_channel: str = Channel.EMAIL
     # Opted out of non-essential messages (appointment and safety messages still go).
     opted_out: bool = False
+    # Quiet hours protect patients' nights; staff get their digest at 07:00 and alerts at once.
+    quiet_hours: bool = True
 
     @property
     def zone(self) -> str:
@@ -43,9 +45,24 @@ def recipient_kind_register(kind: str, resolver: Resolver) -> None:
 
 
 def recipient_resolve(kind: str, recipient_id: str) -> Recipient | None:
-    """The recipient's current contact details, or None when it no longer exists."""
+    """The recipient's current contact details and preferences, or None when it no longer exists."""
     resolver = _resolvers.get(kind)
-    return resolver(recipient_id) if resolver else None
+    recipient = resolver(recipient_id) if resolver else None
+    return recipient_with_preferences(recipient) if recipient else None
+
+
+def recipient_with_preferences(recipient: Recipient) -> Recipient:
+    """``recipient`` with the channel and opt-out its owner chose (a ContactPreference) applied."""
+    preference = ContactPreference.objects.filter(
+        recipient_kind=recipient.kind, recipient_id=recipient.id
+    ).first()
+    if preference is None:
+        return recipient
+    return replace(
+        recipient,
+        preferred_channel=preference.channel or recipient.preferred_channel,
+        opted_out=recipient.opted_out or preference.opted_out,
+    )
 
 
 def _resolve_user(user_uuid: str) -> Recipient | None:
@@ -54,11 +71,17 @@ def _resolve_user(user_uuid: str) -> Recipient | None:
     user = User.objects.filter(uuid=user_uuid, is_active=True).first()
     if user is None:
         return None
-    return Recipient(kind=USER_KIND, id=str(user.uuid), user=user, email=user.email)
+    return recipient_for_user(user)
 
 
 def recipient_for_user(user: Any) -> Recipient:
-    return Recipient(kind=USER_KIND, id=str(user.uuid), user=user, email=user.email)
+    return Recipient(
+        kind=USER_KIND,
+        id=str(user.uuid),
+        user=user,
+        email=user.email,
+        quiet_hours=bool(getattr(user, "is_patient", False)),
+    )
 
 
 recipient_kind_register(USER_KIND, _resolve_user)

@@ -7,15 +7,37 @@ fails the event.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kap_clinic.notifications.models import Channel, Message, MessageStatus
+from kap_clinic.notifications.models import Channel, ContactPreference, Message, MessageStatus
 from kap_clinic.notifications.policy import outside_quiet_hours
-from kap_clinic.notifications.recipients import Recipient
+from kap_clinic.notifications.recipients import (
+    Recipient,
+    recipient_for_user,
+    recipient_resolve,
+    recipient_with_preferences,
+)
+
+SAFETY_ALERT = "safety.alert"
+DAILY_DIGEST = "digest.daily"
+
+
+def _channel_for(recipient: Recipient, requested: str | None) -> str:
+    """The requested channel, else the recipient's preference, falling back to email when the
+    preferred channel cannot reach them (no mobile number, no portal sign-in)."""
+    channel = requested or recipient.preferred_channel or Channel.EMAIL
+    if requested is None and (
+        (channel == Channel.SMS and not recipient.mobile)
+        or (channel == Channel.PORTAL and recipient.user is None)
+    ):
+        channel = Channel.EMAIL
+    return channel
 
 
 def message_request(
@@ -32,19 +54,21 @@ def message_request(
 ) -> Message | None:
     """Queues one message; asking twice with the same idempotency key returns the first.
 
-    Returns None when the recipient opted out of non-essential messages. Non-urgent messages that
-    fall in the recipient's quiet hours are held until the quiet hours end.
+    The recipient's saved preferences (channel, opt-out) apply. Returns None when the recipient
+    opted out of non-essential messages. Non-urgent messages that fall in the recipient's quiet
+    hours are held until the quiet hours end.
     """
+    recipient = recipient_with_preferences(recipient)
     if recipient.opted_out and not (essential or urgent):
         return None
     when = send_at or timezone.now()
-    if not urgent:
+    if not urgent and recipient.quiet_hours:
         when = outside_quiet_hours(when, time_zone=recipient.zone)
     defaults = {
         "recipient_kind": recipient.kind,
         "recipient_id": recipient.id,
         "recipient_user": recipient.user,
-        "channel": channel or recipient.preferred_channel or Channel.EMAIL,
+        "channel": _channel_for(recipient, channel),
         "template_key": template_key,
         "refs": dict(refs or {}),
         "subject_key": subject_key,
@@ -66,4 +90,115 @@ def messages_cancel(*, subject_key: str) -> int:
     """Cancels the pending messages about one thing (a cancelled appointment); returns how many."""
     return Message.objects.filter(subject_key=subject_key, status=MessageStatus.QUEUED).update(
         status=MessageStatus.CANCELLED
+    )
+
+
+@transaction.atomic
+def message_resend(*, message: Message) -> Message:
+    """Queues a failed message again as a new row (the failed one stays in the log): now, or when
+    the recipient's quiet hours end.
+
+    Resending the same failed message twice returns the first resend.
+    """
+    if message.status != MessageStatus.FAILED:
+        raise ValidationError("Only a failed message can be resent.")
+    recipient = recipient_resolve(message.recipient_kind, message.recipient_id)
+    if recipient is None:
+        raise ValidationError("The recipient of this message no longer exists.")
+    send_at = timezone.now()
+    if not message.urgent and recipient.quiet_hours:
+        send_at = outside_quiet_hours(send_at, time_zone=recipient.zone)
+    resend, _ = Message.objects.get_or_create(
+        idempotency_key=f"resend:{message.uuid}",
+        defaults={
+            "recipient_kind": message.recipient_kind,
+            "recipient_id": message.recipient_id,
+            "recipient_user": message.recipient_user,
+            "channel": message.channel,
+            "template_key": message.template_key,
+            "refs": message.refs,
+            "subject_key": message.subject_key,
+            "send_at": send_at,
+            "essential": message.essential,
+            "urgent": message.urgent,
+            "resent_from": message,
+        },
+    )
+    return resend
+
+
+@transaction.atomic
+def contact_preference_set(
+    *,
+    recipient_kind: str,
+    recipient_id: str,
+    channel: str | None = None,
+    opted_out: bool | None = None,
+) -> ContactPreference:
+    """Saves how a recipient wants to hear from the clinic; None leaves a field unchanged.
+
+    Opting out also cancels the recipient's pending non-essential messages.
+    """
+    if channel is not None and channel not in {"", *Channel.values}:
+        raise ValidationError(f"Unknown channel {channel!r}.")
+    preference, _ = ContactPreference.objects.select_for_update().get_or_create(
+        recipient_kind=recipient_kind, recipient_id=recipient_id
+    )
+    if channel is not None:
+        preference.channel = channel
+    if opted_out is not None:
+        preference.opted_out = opted_out
+    preference.updated_at = timezone.now()
+    preference.full_clean()
+    preference.save()
+    if preference.opted_out:
+        Message.objects.filter(
+            recipient_kind=recipient_kind,
+            recipient_id=recipient_id,
+            status=MessageStatus.QUEUED,
+            essential=False,
+            urgent=False,
+        ).update(status=MessageStatus.CANCELLED)
+    return preference
+
+
+def safety_alert_request(
+    *, staff_users: Iterable[Any], refs: Mapping[str, str], idempotency_key: str
+) -> list[Message]:
+    """Alerts each staff user at once, by email and in their portal inbox (urgent, essential).
+
+    ``refs`` holds ids only; ``refs["path"]`` may name the page to open (e.g. the patient's record).
+    Call inside the transaction that records the safety finding.
+    """
+    messages: list[Message] = []
+    for user in staff_users:
+        if getattr(user, "is_patient", False):
+            raise ValidationError("Safety alerts go to staff only.")
+        for channel in (Channel.EMAIL, Channel.PORTAL):
+            message = message_request(
+                recipient=recipient_for_user(user),
+                template_key=SAFETY_ALERT,
+                idempotency_key=f"{idempotency_key}:{user.uuid}:{channel}",
+                refs=refs,
+                channel=channel,
+                essential=True,
+                urgent=True,
+            )
+            if message is not None:
+                messages.append(message)
+    return messages
+
+
+def daily_digest_request(
+    *, user: Any, day: date, send_at: datetime | None = None
+) -> Message | None:
+    """Queues one clinician's digest for ``day`` (once per clinician and day)."""
+    return message_request(
+        recipient=recipient_for_user(user),
+        template_key=DAILY_DIGEST,
+        idempotency_key=f"digest:{user.uuid}:{day.isoformat()}",
+        refs={"date": day.isoformat()},
+        send_at=send_at,
+        channel=Channel.EMAIL,
+        essential=True,
     )

@@ -1,0 +1,254 @@
+"""The ways a message reaches its recipient: email, text message (SMS) and the portal inbox.
+
+Each channel takes the message, its recipient's current contact details and the rendered text, and
+returns the provider's id for the send. It raises PermanentDeliveryError when retrying cannot help
+and TransientDeliveryError when it may.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import smtplib
+import sys
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
+from django.utils.module_loading import import_string
+
+from kap_clinic.notifications.content import Rendered
+from kap_clinic.notifications.errors import PermanentDeliveryError, TransientDeliveryError
+from kap_clinic.notifications.ics import calendar_ics
+from kap_clinic.notifications.models import Channel, Message
+from kap_clinic.notifications.recipients import Recipient
+
+logger = logging.getLogger(__name__)
+
+# E.164: a plus sign, a country code and up to 15 digits in all.
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+SMS_MAX_CHARS = 1600  # Twilio's limit for one message body
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the channel reports back: the provider's id for this send."""
+
+    provider_id: str = ""
+
+
+class ChannelSender(Protocol):
+    def send(
+        self,
+        *,
+        message: Message,
+        recipient: Recipient,
+        rendered: Rendered,
+        unsubscribe_url: str,
+    ) -> Delivery: ...
+
+
+# --- email --------------------------------------------------------------------------------------
+class EmailChannel:
+    def send(
+        self,
+        *,
+        message: Message,
+        recipient: Recipient,
+        rendered: Rendered,
+        unsubscribe_url: str,
+    ) -> Delivery:
+        try:
+            validate_email(recipient.email)
+        except ValidationError:
+            raise PermanentDeliveryError("the recipient has no valid email address") from None
+        text = rendered.text
+        html = rendered.html
+        headers = {"X-KAP-Message": str(message.uuid)}
+        if unsubscribe_url:
+            text += f"\n\n--\nTo stop non-essential messages: {unsubscribe_url}"
+            if html:
+                link = f'<a href="{unsubscribe_url}">Stop non-essential messages</a>'
+                html += f"\n<p><small>{link}</small></p>"
+            headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        message_id = f"<{message.uuid}.{uuid.uuid4().hex[:8]}@{domain or 'localhost'}>"
+        headers["Message-ID"] = message_id
+        email = EmailMultiAlternatives(
+            subject=rendered.subject,
+            body=text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[recipient.email],
+            headers=headers,
+        )
+        if html:
+            email.attach_alternative(html, "text/html")
+        if rendered.calendar_event is not None:
+            email.attach(
+                "appointment.ics",
+                calendar_ics(rendered.calendar_event),
+                "text/calendar; charset=utf-8; method=PUBLISH",
+            )
+        try:
+            get_connection(fail_silently=False).send_messages([email])
+        except smtplib.SMTPRecipientsRefused:
+            raise PermanentDeliveryError("the mail server refused the recipient address") from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise TransientDeliveryError(
+                f"the mail server could not be reached ({type(error).__name__})"
+            ) from None
+        return Delivery(provider_id=message_id)
+
+
+# --- SMS ----------------------------------------------------------------------------------------
+class SmsBackend(Protocol):
+    """Sends one text message; returns the gateway's id for it."""
+
+    def send_sms(self, *, to: str, body: str) -> str: ...
+
+
+class ConsoleSmsBackend:
+    """Development: writes the text to standard output instead of sending it."""
+
+    def send_sms(self, *, to: str, body: str) -> str:
+        provider_id = f"console-{uuid.uuid4().hex}"
+        sys.stdout.write(f"--- SMS to {to} ({provider_id})\n{body}\n---\n")
+        sys.stdout.flush()
+        return provider_id
+
+
+class TwilioSmsBackend:
+    """Twilio's Messages REST API: a form-encoded POST with basic auth; 201 returns the SID."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        from_number: str | None = None,
+        timeout: float = 15,
+    ) -> None:
+        self.base_url = (base_url or settings.TWILIO_BASE_URL).rstrip("/")
+        self.account_sid = account_sid or settings.TWILIO_ACCOUNT_SID
+        self.auth_token = auth_token or settings.TWILIO_AUTH_TOKEN
+        self.from_number = from_number or settings.SMS_FROM_NUMBER
+        self.timeout = timeout
+        if not (self.account_sid and self.auth_token and self.from_number):
+            raise ImproperlyConfigured(
+                "The Twilio SMS backend needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+                "SMS_FROM_NUMBER."
+            )
+
+    def send_sms(self, *, to: str, body: str) -> str:
+        url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        request = Request(  # noqa: S310  (the base URL is an https setting, never user input)
+            url,
+            data=urlencode({"To": to, "From": self.from_number, "Body": body}).encode(),
+            headers={
+                "Authorization": f"Basic {credentials}",
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+            method="POST",
+        )
+        try:
+            with urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                payload = json.loads(response.read() or b"{}")
+        except HTTPError as error:
+            raise self._error(error) from None
+        except (URLError, OSError, TimeoutError) as error:
+            raise TransientDeliveryError(
+                f"the SMS gateway could not be reached ({type(error).__name__})"
+            ) from None
+        except ValueError:
+            raise TransientDeliveryError("the SMS gateway answered with invalid JSON") from None
+        sid = payload.get("sid")
+        if not sid:
+            raise TransientDeliveryError("the SMS gateway answered without a message id")
+        return str(sid)
+
+    @staticmethod
+    def _error(error: HTTPError) -> Exception:
+        try:
+            detail = json.loads(error.read() or b"{}")
+        except ValueError:
+            detail = {}
+        code = detail.get("code", "")
+        reason = f"the SMS gateway refused the message (HTTP {error.code}, error {code})"
+        # 400: the request itself is wrong (e.g. error 21211, an invalid "To" number); retrying
+        # sends the same thing. 401/403 (credentials), 429 (rate limit) and 5xx may recover.
+        if error.code in (400, 404, 422):
+            return PermanentDeliveryError(reason)
+        return TransientDeliveryError(reason)
+
+
+def sms_backend() -> SmsBackend:
+    name = settings.SMS_BACKEND
+    if name == "console":
+        return ConsoleSmsBackend()
+    if name == "twilio":
+        return TwilioSmsBackend()
+    backend: SmsBackend = import_string(name)()
+    return backend
+
+
+class SmsChannel:
+    def send(
+        self,
+        *,
+        message: Message,
+        recipient: Recipient,
+        rendered: Rendered,
+        unsubscribe_url: str,
+    ) -> Delivery:
+        if not E164.match(recipient.mobile or ""):
+            raise PermanentDeliveryError(
+                "the recipient has no valid mobile number (E.164, e.g. +15555550123)"
+            )
+        if not rendered.sms:
+            raise PermanentDeliveryError(f"template key '{message.template_key}' has no sms.txt")
+        body = rendered.sms[:SMS_MAX_CHARS]
+        return Delivery(provider_id=sms_backend().send_sms(to=recipient.mobile, body=body))
+
+
+# --- portal -------------------------------------------------------------------------------------
+class PortalChannel:
+    """The inbox the recipient sees when signed in: delivering is recording the rendered text."""
+
+    def send(
+        self,
+        *,
+        message: Message,
+        recipient: Recipient,
+        rendered: Rendered,
+        unsubscribe_url: str,
+    ) -> Delivery:
+        if recipient.user is None:
+            raise PermanentDeliveryError("the recipient has no portal sign-in")
+        return Delivery()
+
+
+CHANNELS: dict[str, ChannelSender] = {
+    Channel.EMAIL: EmailChannel(),
+    Channel.SMS: SmsChannel(),
+    Channel.PORTAL: PortalChannel(),
+}
+
+
+def channel_for(name: str) -> ChannelSender:
+    try:
+        return CHANNELS[name]
+    except KeyError:
+        raise PermanentDeliveryError(f"unknown channel '{name}'") from None

@@ -1,0 +1,39 @@
+"""Reads that decide access: the inbox is the signed-in user's own; the log is for staff."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from kap_clinic.accounts.models import User
+from kap_clinic.notifications.models import Article, Channel, Message, MessageStatus
+
+
+def inbox_messages(*, user: User) -> QuerySet[Message]:
+    return Message.objects.filter(
+        recipient_user=user, channel=Channel.PORTAL, status=MessageStatus.SENT
+    ).order_by("-sent_at", "-id")
+
+
+def inbox_unread_count(*, user: User) -> int:
+    return inbox_messages(user=user).filter(read_at__isnull=True).count()
+
+
+def messages_for_log(
+    *, status: str = "", recipient_kind: str = "", recipient_id: str = ""
+) -> QuerySet[Message]:
+    """The message log (callers check the view_message permission first)."""
+    messages = Message.objects.select_related("recipient_user").order_by("-send_at", "-id")
+    if status in MessageStatus.values:
+        messages = messages.filter(status=status)
+    if recipient_kind:
+        messages = messages.filter(recipient_kind=recipient_kind, recipient_id=recipient_id)
+    # The log never loads message text: it may hold clinical content the front desk must not see.
+    return messages.defer("rendered_subject", "rendered_body")
+
+
+def articles_readable_by(*, user: User) -> QuerySet[Article]:
+    """Published articles; clinic admins also see drafts."""
+    articles = Article.objects.order_by("title")
+    if user.has_perm("notifications.change_article"):
+        return articles
+    return articles.filter(published=True)
