@@ -4,6 +4,7 @@ from kap_clinic.accounts.apps import RolePermissionsAppConfig
 from kap_clinic.accounts.roles import Role
 
 _DEMOGRAPHICS = ["view_patient", "add_patient", "change_patient"]
+_CLINICAL = ["view_clinical_record"]
 
 
 class IntakeConfig(RolePermissionsAppConfig):
@@ -14,9 +15,9 @@ class IntakeConfig(RolePermissionsAppConfig):
     # Front desk handles demographics only; clinical content needs view_clinical_record.
     ROLE_PERMISSIONS: ClassVar[dict[Role, list[str]]] = {
         Role.FRONT_DESK: _DEMOGRAPHICS,
-        Role.THERAPIST: [*_DEMOGRAPHICS, "view_clinical_record"],
-        Role.PRESCRIBER: [*_DEMOGRAPHICS, "view_clinical_record"],
-        Role.CLINIC_ADMIN: [*_DEMOGRAPHICS, "view_clinical_record"],
+        Role.THERAPIST: [*_DEMOGRAPHICS, *_CLINICAL],
+        Role.PRESCRIBER: [*_DEMOGRAPHICS, *_CLINICAL],
+        Role.CLINIC_ADMIN: [*_DEMOGRAPHICS, *_CLINICAL, "change_clinicpolicy"],
     }
 
     def ready(self) -> None:
@@ -24,3 +25,4 @@ class IntakeConfig(RolePermissionsAppConfig):
         from intake import messaging, panels  # noqa: F401  (panels register on import)
 
         messaging.register()
+        messaging.register_content()

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count
 
 from intake.models import Patient, PatientStatus
-from intake.selectors import patients_visible_to
+from intake.selectors import alerts_open_for, patients_visible_to
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
 from kap_clinic.accounts.roles import Role
@@ -28,7 +28,14 @@ def _my_record(request: AuthenticatedRequest) -> dict[str, Any]:
     patient = (
         Patient.objects.select_related("prescriber", "therapist").filter(user=request.user).first()
     )
-    return {"patient": patient}
+    return {"patient": patient, "intake_open": patient is not None and patient.status in OPEN}
+
+
+OPEN = (PatientStatus.INVITED, PatientStatus.INTAKE_IN_PROGRESS)
+
+
+def _safety_alerts(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {"alerts": alerts_open_for(user=request.user)[:RECENT_PATIENTS]}
 
 
 panel_register(
@@ -49,5 +56,15 @@ panel_register(
         roles=frozenset({Role.PATIENT}),
         context=_my_record,
         order=10,
+    )
+)
+panel_register(
+    Panel(
+        key="intake.safety_alerts",
+        title="Safety alerts",
+        template="intake/panels/safety_alerts.html",
+        roles=frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        context=_safety_alerts,
+        order=5,
     )
 )

@@ -6,5 +6,47 @@ app_name = "intake"
 
 urlpatterns = [
     path("", views.patient_list, name="patient_list"),
+    path("invite/", views.patient_invite, name="patient_invite"),
+    path("review/", views.intake_review_queue, name="review_queue"),
+    path("policy/", views.clinic_policy_edit, name="clinic_policy_edit"),
+    path("requests/", views.invitation_request_list, name="invitation_request_list"),
+    path(
+        "requests/<uuid:request_uuid>/<str:action>/",
+        views.invitation_request_handle,
+        name="invitation_request_handle",
+    ),
+    path("request-invitation/", views.invitation_request_create, name="invitation_request"),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("my-intake/", views.intake_resume, name="intake_resume"),
+    path("my-intake/step/<slug:step>/", views.intake_step, name="intake_step"),
+    path("my-intake/review/", views.intake_review, name="intake_review"),
+    path("my-intake/submitted/", views.intake_submitted, name="intake_submitted"),
+    path(
+        "alerts/<uuid:alert_uuid>/acknowledge/",
+        views.alert_acknowledge,
+        name="alert_acknowledge",
+    ),
+    path(
+        "findings/<uuid:finding_uuid>/override/",
+        views.finding_override,
+        name="finding_override",
+    ),
     path("<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
+    path("<uuid:patient_uuid>/invitation/", views.invitation_resend, name="invitation_resend"),
+    path("<uuid:patient_uuid>/intake/", views.intake_summary, name="intake_summary"),
+    path(
+        "<uuid:patient_uuid>/intake/correct/<slug:step>/",
+        views.intake_correct,
+        name="intake_correct",
+    ),
+    path(
+        "<uuid:patient_uuid>/assessment/medical/",
+        views.medical_assessment_create,
+        name="medical_assessment_create",
+    ),
+    path(
+        "<uuid:patient_uuid>/assessment/clinical/",
+        views.clinical_assessment_create,
+        name="clinical_assessment_create",
+    ),
 ]

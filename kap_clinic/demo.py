@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 
-from intake.models import Patient, PatientStatus
+from intake import services as intake_services
+from intake.models import Decision, IntakeForm, Patient, PatientStatus
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.accounts.services import user_create, user_role_set
@@ -47,7 +49,7 @@ DEMO_PATIENTS = [
         PatientStatus.INTAKE_IN_PROGRESS,
         True,
     ),
-    ("Riley", "Chen", date(1979, 9, 30), "riley.chen@example.org", PatientStatus.SUBMITTED, True),
+    ("Riley", "Chen", date(1979, 9, 30), "riley.chen@example.org", PatientStatus.SCREENED, True),
     ("Avery", "Patel", date(1993, 1, 5), "avery.patel@example.org", PatientStatus.CLEARED, True),
     (
         "Casey",
@@ -88,16 +90,156 @@ def demo_seed() -> list[DemoLogin]:
 
     users = {login.role: _demo_user(login) for login in DEMO_LOGINS}
     for first, last, born, email, status, assigned in DEMO_PATIENTS:
-        Patient.objects.update_or_create(
+        patient, created = Patient.objects.update_or_create(
             email=email,
             defaults={
                 "legal_first_name": first,
                 "legal_last_name": last,
                 "date_of_birth": born,
-                "status": status,
                 "user": users[Role.PATIENT] if email == users[Role.PATIENT].email else None,
                 "prescriber": users[Role.PRESCRIBER] if assigned else None,
                 "therapist": users[Role.THERAPIST] if assigned else None,
             },
+            create_defaults={
+                "legal_first_name": first,
+                "legal_last_name": last,
+                "date_of_birth": born,
+                "status": PatientStatus.INVITED,
+            },
         )
+        # The intake is seeded once; seeding again leaves it (and the status) as it is.
+        if not patient.intakes.exists() and not patient.invitations.exists():
+            _demo_intake(patient, status, users)
     return DEMO_LOGINS
+
+
+# Synthetic intake answers, step by step, in the wizard's stored format.
+_DEMO_ANSWERS: dict[str, Any] = {
+    "about": {
+        "preferred_name": "",
+        "sex_at_birth": "undisclosed",
+        "gender": "",
+        "mobile": "555-0100",
+        "address": "12 Example Avenue, Springfield",
+        "emergency_contact_name": "Alex Example",
+        "emergency_contact_relationship": "Friend",
+        "emergency_contact_phone": "555-0199",
+        "reminder_channel": "email",
+        "time_zone": "America/Chicago",
+    },
+    "providers": {
+        "has_therapist": "no",
+        "therapist_name": "",
+        "therapist_contact": "",
+        "has_psychiatrist": "no",
+        "psychiatrist_name": "",
+        "psychiatrist_contact": "",
+        "has_primary_care": "yes",
+        "primary_care_name": "Dr. Example Family Practice",
+        "primary_care_contact": "555-0150",
+        "consent_to_coordinate": "yes",
+    },
+}
+
+
+def _demo_full_answers(
+    patient: Patient, *, phq9: list[int], medications: list[Any]
+) -> dict[str, Any]:
+    from intake.forms import MEDICAL_CONDITIONS, SUBSTANCES
+
+    return {
+        **_DEMO_ANSWERS,
+        "medical": {
+            **{name: "no" for name, _ in MEDICAL_CONDITIONS},
+            "hypertension_controlled": None,
+            "thyroid_controlled": None,
+            "allergy_details": "",
+            "height_cm": 172,
+            "weight_kg": "74.0",
+        },
+        "medications": {"medications": medications},
+        "substances": {
+            **{f"{key}_use": "never" for key, _ in SUBSTANCES},
+            **{f"{key}_months_since": None for key, _ in SUBSTANCES},
+        },
+        "psychiatric": {
+            "diagnoses": "Major depressive disorder",
+            "psychotic_disorder": "no",
+            "psychosis_history": "no",
+            "mania_history": "no",
+            "mania_current": None,
+            "hospitalisations": "no",
+            "hospitalisation_details": "",
+            "suicide_attempts": "no",
+            "suicide_attempt_details": "",
+            "self_harm": "no",
+            "earlier_medications": "Two antidepressants, little effect.",
+            "earlier_therapies": "CBT, helpful for a while.",
+            "ect_tms": "no",
+            "prior_ketamine": "no",
+            "prior_ketamine_response": "",
+        },
+        "goals": {"intentions": "Feel able to enjoy things again.", "altered_states": ""},
+        "phq9": {f"item{n}": value for n, value in enumerate(phq9, start=1)},
+        "gad7": {f"item{n}": 1 for n in range(1, 8)},
+        "pcl5": {f"item{n}": 1 for n in range(1, 21)},
+        "cssrs": {"q1": 1, "q2": 0, "q6": 0},
+        "consents": {
+            "agree_treatment": True,
+            "agree_communications": True,
+            "agree_telehealth": True,
+            "typed_name": patient.legal_name,
+            "versions": {"treatment": 1, "communications": 1, "telehealth": 1},
+        },
+    }
+
+
+def _demo_intake(patient: Patient, status: PatientStatus, users: dict[Role, User]) -> None:
+    """Brings a new demo patient to ``status`` through the intake services."""
+    if status == PatientStatus.INVITED:
+        intake_services.invitation_send(patient=patient, by=users[Role.FRONT_DESK])
+        return
+    intake = intake_services.intake_start(patient=patient)
+    if status == PatientStatus.INTAKE_IN_PROGRESS:
+        IntakeForm.objects.filter(pk=intake.pk).update(answers=_DEMO_ANSWERS)
+        return
+    if patient.user is None:  # submitting is the patient's act; demo patients get a login-less user
+        patient.user = user_create(
+            email=patient.email, full_name=patient.legal_name, role=Role.PATIENT
+        )
+        patient.save(update_fields=["user"])
+    # Riley (screened) answers PHQ-9 item 9 above 0: a safety alert for the demo care team.
+    phq9 = [2, 2, 2, 1, 1, 2, 1, 1, 1] if status == PatientStatus.SCREENED else [1] * 8 + [0]
+    medications = [{"name": "Lamotrigine", "dose": "100 mg", "frequency": "daily"}]
+    answers = _demo_full_answers(patient, phq9=phq9, medications=medications)
+    if phq9[8] == 0:
+        del answers["cssrs"]
+    IntakeForm.objects.filter(pk=intake.pk).update(answers=answers)
+    intake.refresh_from_db()
+    intake_services.intake_submit(intake=intake, by=patient.user, ip_address=None)
+    if status == PatientStatus.CLEARED:
+        intake_services.medical_assessment_record(
+            patient=patient,
+            by=users[Role.PRESCRIBER],
+            data={
+                "blood_pressure_systolic": 118,
+                "blood_pressure_diastolic": 76,
+                "heart_rate": 68,
+                "oxygen_saturation": 98,
+                "weight_kg": 74,
+                "history_review": "History reviewed; lamotrigine noted.",
+                "decision": Decision.CLEARED,
+                "reason": "",
+                "exclude_override_reason": "",
+            },
+        )
+        intake_services.clinical_assessment_record(
+            patient=patient,
+            by=users[Role.THERAPIST],
+            data={
+                "working_diagnoses": "Major depressive disorder, recurrent",
+                "decision": Decision.CLEARED,
+                "reason": "",
+                "exclude_override_reason": "",
+            },
+        )

@@ -17,5 +17,6 @@ urlpatterns = [
     path("notifications/", include("kap_clinic.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(notifications_router.urls)),
+    path("api/v1/", include(("intake.api", "intake_api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]

@@ -27,22 +27,28 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.FRONT_DESK: [
         ("Front desk", "accounts:desk"),
         ("Patients", "intake:patient_list"),
+        ("Invite", "intake:patient_invite"),
+        ("Requests", "intake:invitation_request_list"),
         ("Messages", "notifications:message_log"),
         ("Inbox", "notifications:inbox"),
     ],
     Role.THERAPIST: [
         ("My day", "accounts:clinician"),
         ("Patients", "intake:patient_list"),
+        ("Intake review", "intake:review_queue"),
         ("Inbox", "notifications:inbox"),
     ],
     Role.PRESCRIBER: [
         ("My day", "accounts:clinician"),
         ("Patients", "intake:patient_list"),
+        ("Intake review", "intake:review_queue"),
         ("Inbox", "notifications:inbox"),
     ],
     Role.CLINIC_ADMIN: [
         ("Clinic", "accounts:clinic_admin"),
         ("Patients", "intake:patient_list"),
+        ("Intake review", "intake:review_queue"),
+        ("Intake policy", "intake:clinic_policy_edit"),
         ("Messages", "notifications:message_log"),
         ("Library", "notifications:library"),
         ("Audit log", "audit:event_list"),

@@ -49,11 +49,20 @@ def test_migrate_and_seed_demo_work_on_sqlite_and_seeding_twice_changes_nothing(
                 "intake_patient",
                 "kap_sessions_location",
                 "kap_sessions_room",
+                "intake_intakeform",
+                "intake_medicalassessment",
+                "intake_clinicalassessment",
+                "intake_invitation",
             ]
         }
     assert counts == {
-        "accounts_user": 5,
+        # Two demo patients who submitted an intake have a sign-in without a password.
+        "accounts_user": 7,
         "intake_patient": 4,
+        "intake_intakeform": 3,
+        "intake_medicalassessment": 1,
+        "intake_clinicalassessment": 1,
+        "intake_invitation": 1,
         "kap_sessions_location": 1,
         "kap_sessions_room": 3,
     }
