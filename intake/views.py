@@ -325,7 +325,7 @@ def intake_submitted(request: AuthenticatedRequest) -> HttpResponse:
 @permission_required("intake.view_clinical_record")
 def intake_review_queue(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    if status not in PatientStatus.values:
+    if status not in PatientStatus.values or status == PatientStatus.INVITED:
         status = ""
     search = request.GET.get("q", "").strip()[:100]
     patients = review_queue(user=request.user, status=status, search=search)
@@ -336,7 +336,12 @@ def intake_review_queue(request: AuthenticatedRequest) -> HttpResponse:
         {
             "status": status,
             "search": search,
-            "counts": [(choice, counts.get(choice.value, 0)) for choice in PatientStatus],
+            # Invited patients have no intake yet: the queue starts at "intake in progress".
+            "counts": [
+                (choice, counts.get(choice.value, 0))
+                for choice in PatientStatus
+                if choice != PatientStatus.INVITED
+            ],
             **paginate(request, patients),
         },
     )
