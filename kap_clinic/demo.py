@@ -1,5 +1,6 @@
-"""Demo data for `make run`: one clinic location with two treatment rooms, one user per role and a
-few synthetic patients. Every name, date and address here is invented.
+"""Demo data for `make run`: one clinic location with two treatment rooms, one user per role, a
+few synthetic patients and a booked treatment course for the cleared one. Every name, date and
+address here is invented.
 
 Idempotent: running it again updates the same rows (and resets the demo passwords).
 """
@@ -7,17 +8,21 @@ Idempotent: running it again updates the same rows (and resets the demo password
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils import timezone
 
 from intake import services as intake_services
 from intake.models import Decision, IntakeForm, Patient, PatientStatus
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.accounts.services import user_create, user_role_set
-from sessions.models import Location, Room, RoomKind
+from sessions.availability import course_plan
+from sessions.models import Course, Location, OpeningHours, Protocol, Room, RoomKind
+from sessions.services import course_confirm, course_create
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,12 @@ def demo_seed() -> list[DemoLogin]:
         ("Telehealth", RoomKind.TELEHEALTH),
     ]:
         Room.objects.update_or_create(location=location, name=name, defaults={"kind": kind})
+    for weekday in range(5):  # open Monday to Friday, 08:00-18:00
+        OpeningHours.objects.update_or_create(
+            location=location,
+            weekday=weekday,
+            defaults={"opens_at": time(8), "closes_at": time(18)},
+        )
 
     users = {login.role: _demo_user(login) for login in DEMO_LOGINS}
     for first, last, born, email, status, assigned in DEMO_PATIENTS:
@@ -110,6 +121,7 @@ def demo_seed() -> list[DemoLogin]:
         # The intake is seeded once; seeding again leaves it (and the status) as it is.
         if not patient.intakes.exists() and not patient.invitations.exists():
             _demo_intake(patient, status, users)
+    _demo_course(location, users)
     return DEMO_LOGINS
 
 
@@ -243,3 +255,25 @@ def _demo_intake(patient: Patient, status: PatientStatus, users: dict[Role, User
                 "exclude_override_reason": "",
             },
         )
+
+
+def _demo_course(location: Location, users: dict[Role, User]) -> None:
+    """A planned and booked IV course for the cleared demo patient (Avery Patel), once."""
+    avery = Patient.objects.get(email="avery.patel@example.org")
+    protocol = Protocol.objects.filter(route="iv", is_active=True).order_by("id").first()
+    if protocol is None or Course.objects.filter(patient=avery).exists():
+        return
+    today = timezone.now().astimezone(ZoneInfo(location.time_zone)).date()
+    course = course_create(
+        patient=avery,
+        protocol=protocol,
+        location=location,
+        prescriber=users[Role.PRESCRIBER],
+        therapist=users[Role.THERAPIST],
+        planned_dose=protocol.dose_default,
+        start_date=today + timedelta(days=1),
+        by=users[Role.FRONT_DESK],
+    )
+    course_confirm(
+        course=course, proposals=course_plan(course=course).proposals, by=users[Role.FRONT_DESK]
+    )

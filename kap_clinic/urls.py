@@ -15,6 +15,8 @@ urlpatterns = [
     path("patients/", include("intake.urls")),
     path("audit/", include("kap_clinic.audit.urls")),
     path("notifications/", include("kap_clinic.notifications.urls")),
+    path("sessions/", include("sessions.urls")),
+    path("api/v1/", include("sessions.api")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(notifications_router.urls)),
     path("api/v1/", include(("intake.api", "intake_api"))),

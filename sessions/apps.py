@@ -3,7 +3,21 @@ from typing import ClassVar
 from kap_clinic.accounts.apps import RolePermissionsAppConfig
 from kap_clinic.accounts.roles import Role
 
-_VIEW = ["view_location", "view_room"]
+_VIEW = ["view_location", "view_room", "view_protocol", "view_appointment", "view_course"]
+_SCHEDULE = ["add_appointment", "change_appointment", "add_course", "change_course"]
+_SET_UP = [
+    f"{action}_{model}"
+    for model in (
+        "location",
+        "room",
+        "openinghours",
+        "staffworkinghours",
+        "stafftimeoff",
+        "protocol",
+        "dosingpolicy",
+    )
+    for action in ("view", "add", "change")
+]
 
 
 class KapSessionsConfig(RolePermissionsAppConfig):
@@ -14,9 +28,24 @@ class KapSessionsConfig(RolePermissionsAppConfig):
     verbose_name = "Sessions"
     default_auto_field = "django.db.models.BigAutoField"
     default = True
+    # Set-up data is edited by clinic admins in the Django admin. Dosing records: prescribers see
+    # and write all of it; therapists record monitoring; front desk sees status only.
     ROLE_PERMISSIONS: ClassVar[dict[Role, list[str]]] = {
-        Role.CLINIC_ADMIN: [*_VIEW, "add_location", "change_location", "add_room", "change_room"],
-        Role.FRONT_DESK: _VIEW,
-        Role.THERAPIST: _VIEW,
-        Role.PRESCRIBER: _VIEW,
+        Role.CLINIC_ADMIN: [*_VIEW, *_SET_UP, *_SCHEDULE],
+        Role.FRONT_DESK: [*_VIEW, *_SCHEDULE],
+        Role.THERAPIST: [*_VIEW, *_SCHEDULE, "view_dosingrecord", "record_monitoring"],
+        Role.PRESCRIBER: [
+            *_VIEW,
+            *_SCHEDULE,
+            "view_dosingrecord",
+            "record_monitoring",
+            "view_dose",
+            "administer_dose",
+        ],
     }
+
+    def ready(self) -> None:
+        super().ready()
+        from sessions import panels, reminders  # noqa: F401  (panels register on import)
+
+        reminders.register()

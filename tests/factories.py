@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import factory
@@ -55,3 +56,65 @@ class RoomFactory(factory.django.DjangoModelFactory):
     location = factory.SubFactory(LocationFactory)
     name = factory.Sequence(lambda n: f"Room {n}")
     kind = RoomKind.TREATMENT
+
+
+# --- sessions (kap_sessions) ---------------------------------------------------------------------
+
+
+class ProtocolFactory(factory.django.DjangoModelFactory):
+    """An IV ketamine protocol by default; ``esketamine=True`` for the intranasal REMS one."""
+
+    class Meta:
+        model = "kap_sessions.Protocol"
+
+    class Params:
+        esketamine = factory.Trait(
+            drug="esketamine",
+            route="intranasal_esketamine",
+            dose_rule="fixed_mg",
+            dose_minimum=Decimal("28"),
+            dose_maximum=Decimal("84"),
+            dose_default=Decimal("56"),
+            dosing_sessions=8,
+            minimum_spacing_hours=48,
+            planned_interval_days=3,
+            administration_minutes=10,
+            vitals_every_minutes_during=5,
+            vitals_every_minutes_after=30,
+            minimum_monitoring_minutes=120,
+            device_mg=Decimal("28"),
+            minutes_between_devices=5,
+            rems_form_required=True,
+        )
+
+    name = factory.Sequence(lambda n: f"Protocol {n}")
+    drug = "ketamine"
+    route = "iv"
+    dose_rule = "mg_per_kg"
+    dose_minimum = Decimal("0.5")
+    dose_maximum = Decimal("0.5")
+    dose_default = Decimal("0.5")
+    dosing_sessions = 6
+    minimum_spacing_hours = 44
+    planned_interval_days = 2
+    dosing_minutes = 150
+    administration_minutes = 40
+    vitals_every_minutes_during = 10
+    vitals_every_minutes_after = 15
+    minimum_monitoring_minutes = 90
+    rems_form_required = False
+    source = "synthetic test protocol"
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "kap_sessions.Course"
+
+    patient = factory.SubFactory(PatientFactory, status=PatientStatus.CLEARED)
+    protocol = factory.SubFactory(ProtocolFactory)
+    location = factory.SubFactory(LocationFactory)
+    prescriber = factory.SubFactory(UserFactory, role=Role.PRESCRIBER)
+    therapist = factory.SubFactory(UserFactory, role=Role.THERAPIST)
+    planned_dose = Decimal("0.5")
+    start_date = date(2026, 12, 1)
+    created_by = factory.SubFactory(UserFactory, role=Role.FRONT_DESK)

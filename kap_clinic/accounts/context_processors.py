@@ -27,6 +27,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.FRONT_DESK: [
         ("Front desk", "accounts:desk"),
         ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
         ("Invite", "intake:patient_invite"),
         ("Requests", "intake:invitation_request_list"),
         ("Messages", "notifications:message_log"),
@@ -35,18 +36,21 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.THERAPIST: [
         ("My day", "accounts:clinician"),
         ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
         ("Inbox", "notifications:inbox"),
     ],
     Role.PRESCRIBER: [
         ("My day", "accounts:clinician"),
         ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
         ("Inbox", "notifications:inbox"),
     ],
     Role.CLINIC_ADMIN: [
         ("Clinic", "accounts:clinic_admin"),
         ("Patients", "intake:patient_list"),
+        ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
         ("Intake policy", "intake:clinic_policy_edit"),
         ("Messages", "notifications:message_log"),

@@ -1,0 +1,245 @@
+"""Input validation for the sessions pages (rules live in the services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from intake.models import Patient
+from kap_clinic.accounts.models import User
+from kap_clinic.accounts.roles import Role
+from sessions.models import (
+    AppointmentKind,
+    Course,
+    Location,
+    PregnancyAttestation,
+    Protocol,
+    Room,
+    Severity,
+)
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _staff(role: Role) -> Any:
+    return User.objects.filter(role=role, is_active=True).order_by("full_name")
+
+
+class CourseForm(forms.Form):
+    protocol = forms.ModelChoiceField(queryset=Protocol.objects.filter(is_active=True))
+    location = forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True))
+    prescriber = forms.ModelChoiceField(queryset=_staff(Role.PRESCRIBER))
+    therapist = forms.ModelChoiceField(queryset=_staff(Role.THERAPIST))
+    planned_dose = forms.DecimalField(
+        max_digits=7, decimal_places=3, help_text="in the protocol's unit (mg or mg/kg)"
+    )
+    start_date = forms.DateField(widget=DATE)
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["prescriber"].initial = patient.prescriber_id
+        self.fields["therapist"].initial = patient.therapist_id
+
+
+class ProposalForm(forms.Form):
+    """One proposed appointment of a course plan, which staff may adjust before confirming."""
+
+    include = forms.BooleanField(required=False, initial=True, label="Book")
+    kind = forms.ChoiceField(choices=AppointmentKind.choices, widget=forms.HiddenInput)
+    starts_at = forms.DateTimeField(widget=DATETIME, label="Starts")
+    ends_at = forms.DateTimeField(widget=DATETIME, label="Ends")
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True))
+
+
+ProposalFormSet = forms.formset_factory(ProposalForm, extra=0)
+
+
+class AppointmentForm(forms.Form):
+    kind = forms.ChoiceField(choices=AppointmentKind.choices)
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.filter(is_active=True).select_related("location")
+    )
+    starts_at = forms.DateTimeField(widget=DATETIME, label="Starts")
+    duration_minutes = forms.IntegerField(min_value=15, max_value=480, initial=60)
+    medical_monitor = forms.ModelChoiceField(
+        queryset=_staff(Role.PRESCRIBER), required=False, label="Prescriber (medical monitor)"
+    )
+    therapist = forms.ModelChoiceField(queryset=_staff(Role.THERAPIST), required=False)
+    course = forms.ModelChoiceField(queryset=Course.objects.none(), required=False)
+    telehealth_url = forms.URLField(required=False, label="Telehealth link", assume_scheme="https")
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = patient.courses.select_related("protocol")  # type: ignore[attr-defined]
+        self.fields["medical_monitor"].initial = patient.prescriber_id
+        self.fields["therapist"].initial = patient.therapist_id
+
+
+class RescheduleForm(forms.Form):
+    starts_at = forms.DateTimeField(widget=DATETIME, label="New start")
+    duration_minutes = forms.IntegerField(min_value=15, max_value=480, label="Duration (minutes)")
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True), required=False)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=300, label="Reason for cancelling")
+
+
+class AvailabilityForm(forms.Form):
+    kind = forms.ChoiceField(choices=AppointmentKind.choices)
+    patient = forms.ModelChoiceField(queryset=Patient.objects.none())
+    location = forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True))
+    duration_minutes = forms.IntegerField(min_value=15, max_value=480, initial=60)
+    medical_monitor = forms.ModelChoiceField(
+        queryset=_staff(Role.PRESCRIBER), required=False, label="Prescriber (medical monitor)"
+    )
+    therapist = forms.ModelChoiceField(queryset=_staff(Role.THERAPIST), required=False)
+
+    def __init__(self, *args: Any, patients: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = patients  # type: ignore[attr-defined]
+
+
+class ReadinessPatientForm(forms.Form):
+    last_ate_at = forms.DateTimeField(widget=DATETIME, label="When did you last eat?")
+    last_drank_at = forms.DateTimeField(widget=DATETIME, label="When did you last drink?")
+    escort_name = forms.CharField(max_length=200, label="Escort's name")
+    escort_phone = forms.CharField(max_length=30, label="Escort's phone")
+    medications_last_24_hours = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Medicines taken in the last 24 hours",
+    )
+    pregnancy_attestation = forms.ChoiceField(
+        choices=PregnancyAttestation.choices, label="Pregnancy"
+    )
+    feeling_today = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="How do you feel today?"
+    )
+
+
+class ReadinessStaffForm(forms.Form):
+    identity_confirmed = forms.BooleanField(required=False, label="Identity confirmed")
+    consent_current = forms.BooleanField(required=False, label="Consent current")
+    escort_confirmed = forms.BooleanField(required=False, label="Escort confirmed")
+    weight_kg = forms.DecimalField(
+        max_digits=5, decimal_places=1, required=False, label="Today's weight (kg)"
+    )
+    baseline_systolic = forms.IntegerField(required=False, label="Baseline systolic BP")
+    baseline_diastolic = forms.IntegerField(required=False, label="Baseline diastolic BP")
+    baseline_heart_rate = forms.IntegerField(required=False, label="Baseline heart rate")
+    baseline_spo2 = forms.IntegerField(required=False, label="Baseline SpO2 (%)")
+    predose_phq9_total = forms.IntegerField(
+        required=False, min_value=0, max_value=27, label="Pre-dose PHQ-9 total"
+    )
+    mood_check = forms.CharField(max_length=300, required=False, label="Mood check")
+
+
+class OverrideForm(forms.Form):
+    prefix = "override"  # several forms share the dosing page
+
+    reason = forms.CharField(max_length=500, label="Reason for overriding the no-go")
+
+
+class AbandonForm(forms.Form):
+    prefix = "abandon"  # several forms share the dosing page
+
+    reason = forms.CharField(max_length=300, label="Why no dose today")
+
+
+class DoseForm(forms.Form):
+    prefix = "dose"  # several forms share the dosing page
+
+    dose_mg = forms.DecimalField(max_digits=7, decimal_places=2, label="Dose (mg)")
+    lot_number = forms.CharField(max_length=60, label="Lot number")
+    started_at = forms.DateTimeField(widget=DATETIME, label="Dose started")
+    ended_at = forms.DateTimeField(widget=DATETIME, label="Dose ended")
+    waste_mg = forms.DecimalField(
+        max_digits=7, decimal_places=2, required=False, initial=0, label="Wasted (mg)"
+    )
+    waste_witnessed_by = forms.ModelChoiceField(
+        queryset=User.objects.filter(role__in=[Role.PRESCRIBER, Role.THERAPIST], is_active=True),
+        required=False,
+        label="Waste witnessed by",
+    )
+
+
+class OtherMedicationForm(forms.Form):
+    prefix = "medication"  # several forms share the dosing page
+
+    medicine = forms.CharField(max_length=120)
+    dose = forms.CharField(max_length=60)
+    route = forms.CharField(max_length=60)
+    reason = forms.CharField(max_length=300, label="Why it was given")
+    given_at = forms.DateTimeField(widget=DATETIME, label="Given at")
+
+
+class VitalsForm(forms.Form):
+    prefix = "vitals"  # several forms share the dosing page
+
+    taken_at = forms.DateTimeField(widget=DATETIME, label="Taken at")
+    blood_pressure_systolic = forms.IntegerField(label="Systolic BP")
+    blood_pressure_diastolic = forms.IntegerField(label="Diastolic BP")
+    heart_rate = forms.IntegerField(label="Heart rate")
+    spo2 = forms.IntegerField(label="SpO2 (%)")
+    respiratory_rate = forms.IntegerField(required=False, label="Respiratory rate")
+
+
+def _cadss_item(number: int) -> forms.IntegerField:
+    return forms.IntegerField(min_value=0, max_value=4, label=f"CADSS item {number}")
+
+
+class ScoresForm(forms.Form):
+    prefix = "scores"  # several forms share the dosing page
+
+    taken_at = forms.DateTimeField(widget=DATETIME, label="Assessed at")
+    moaas = forms.IntegerField(min_value=0, max_value=5, label="MOAA/S (0-5)")
+    cadss_item_1 = _cadss_item(1)
+    cadss_item_2 = _cadss_item(2)
+    cadss_item_6 = _cadss_item(6)
+    cadss_item_7 = _cadss_item(7)
+    cadss_item_15 = _cadss_item(15)
+    cadss_item_22 = _cadss_item(22)
+
+
+class ObservationForm(forms.Form):
+    prefix = "observation"  # several forms share the dosing page
+
+    observed_at = forms.DateTimeField(widget=DATETIME, label="Observed at")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Observation")
+
+
+class AdverseEventForm(forms.Form):
+    prefix = "adverse"  # several forms share the dosing page
+
+    occurred_at = forms.DateTimeField(widget=DATETIME, label="Occurred at")
+    description = forms.CharField(max_length=300, label="What happened")
+    severity = forms.ChoiceField(choices=Severity.choices)
+    action_taken = forms.CharField(max_length=300, label="Action taken")
+
+
+class DischargeForm(forms.Form):
+    prefix = "discharge"  # several forms share the dosing page
+
+    vitals_near_baseline = forms.BooleanField(required=False, label="Vitals near baseline")
+    alert_and_oriented = forms.BooleanField(required=False, label="Alert and oriented")
+    walking_unaided = forms.BooleanField(required=False, label="Walking unaided")
+    escort_present = forms.BooleanField(required=False, label="Escort present")
+    ready_to_leave_at = forms.DateTimeField(
+        widget=DATETIME, label="Would have been ready to leave at"
+    )
+    concomitant_benzodiazepine = forms.BooleanField(
+        required=False, label="Concomitant benzodiazepine"
+    )
+    concomitant_non_benzodiazepine_hypnotic = forms.BooleanField(
+        required=False, label="Concomitant non-benzodiazepine hypnotic"
+    )
+    concomitant_psychostimulant = forms.BooleanField(
+        required=False, label="Concomitant psychostimulant"
+    )
+    concomitant_maoi = forms.BooleanField(required=False, label="Concomitant MAOI")
+    summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), label="Session summary for the chart"
+    )

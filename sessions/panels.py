@@ -1,0 +1,69 @@
+"""Landing panels of the sessions app: the patient's upcoming sessions, staff's day at a glance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from intake.selectors import patients_visible_to
+from kap_clinic.accounts.access import AuthenticatedRequest
+from kap_clinic.accounts.landing import Panel, panel_register
+from kap_clinic.accounts.roles import Role
+from sessions.models import AppointmentStatus, CourseStatus, Location
+from sessions.selectors import CLEARED_STATUSES, appointments_visible_to
+
+UPCOMING = 10
+READY = 10
+
+
+def _my_sessions(request: AuthenticatedRequest) -> dict[str, Any]:
+    upcoming = (
+        appointments_visible_to(user=request.user)
+        .filter(ends_at__gte=timezone.now())
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("readiness")[:UPCOMING]
+    )
+    return {"appointments": upcoming}
+
+
+def _schedule(request: AuthenticatedRequest) -> dict[str, Any]:
+    # One query: the landing page keeps its budget. Flags come from the role, not permission
+    # lookups; the patients ready to schedule load separately (htmx).
+    role = request.user.role
+    return {
+        "locations": Location.objects.filter(is_active=True),
+        "sees_dosing": role in (Role.PRESCRIBER, Role.THERAPIST),
+    }
+
+
+def patients_ready_to_schedule(request: AuthenticatedRequest) -> Any:
+    """Cleared patients without a planned or active course."""
+    return (
+        patients_visible_to(user=request.user)
+        .filter(status__in=CLEARED_STATUSES)
+        .exclude(courses__status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE])[:READY]
+    )
+
+
+panel_register(
+    Panel(
+        key="sessions.my_sessions",
+        title="Your sessions",
+        template="kap_sessions/panels/my_sessions.html",
+        roles=frozenset({Role.PATIENT}),
+        context=_my_sessions,
+        order=20,
+    )
+)
+panel_register(
+    Panel(
+        key="sessions.schedule",
+        title="Schedule",
+        template="kap_sessions/panels/schedule.html",
+        # Clinic admins reach the calendar from the navigation; their landing page is set-up.
+        roles=frozenset({Role.FRONT_DESK, Role.THERAPIST, Role.PRESCRIBER}),
+        context=_schedule,
+        order=10,
+    )
+)

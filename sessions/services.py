@@ -1,0 +1,416 @@
+"""Writes of scheduling: courses, booking, moving, cancelling and the appointment state machine.
+
+Double booking is refused twice over: the portable check here, and on PostgreSQL the exclusion
+constraints of migration 0004, whose violation (a concurrent booking that won) is mapped to the
+same conflict error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from intake.models import Patient
+from kap_clinic.accounts.models import User
+from kap_clinic.accounts.roles import Role
+from sessions import reminders
+from sessions.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    ClinicianBooking,
+    Course,
+    CourseStatus,
+    Location,
+    Protocol,
+    Room,
+    StaffTimeOff,
+)
+from sessions.selectors import patient_is_cleared
+
+EXCLUSION_CONSTRAINTS = {
+    "appointment_patient_no_overlap": "The patient already has an appointment at that time.",
+    "appointment_room_no_overlap": "The room is already booked at that time.",
+    "clinician_no_overlap": "A clinician is already booked at that time.",
+}
+
+
+class BookingConflictError(ValidationError):
+    """The slot is taken: by the patient, the room or a clinician (HTTP 409 in the API)."""
+
+
+class InvalidTransitionError(ValidationError):
+    """A state change out of order (e.g. completing a cancelled appointment)."""
+
+
+def _overlapping(starts_at: datetime, ends_at: datetime) -> Q:
+    # Half-open ranges: an appointment ending at 10:00 does not overlap one starting at 10:00.
+    return Q(starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+
+def booking_conflict(
+    *,
+    patient: Patient,
+    room: Room,
+    clinicians: Iterable[User],
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude: Appointment | None = None,
+) -> str | None:
+    """Why this slot cannot be booked, or None when it is free."""
+    active = Appointment.objects.exclude(status=AppointmentStatus.CANCELLED).filter(
+        _overlapping(starts_at, ends_at)
+    )
+    bookings = ClinicianBooking.objects.filter(_overlapping(starts_at, ends_at), is_cancelled=False)
+    if exclude is not None:
+        active = active.exclude(id=exclude.id)
+        bookings = bookings.exclude(appointment_id=exclude.id)
+    if active.filter(patient=patient).exists():
+        return EXCLUSION_CONSTRAINTS["appointment_patient_no_overlap"]
+    if not room.is_virtual and active.filter(room=room, room_exclusive=True).exists():
+        return f"{room.name} is already booked at that time."
+    for clinician in clinicians:
+        if bookings.filter(clinician=clinician).exists():
+            return f"{clinician.full_name} is already booked at that time."
+        if StaffTimeOff.objects.filter(_overlapping(starts_at, ends_at), staff=clinician).exists():
+            return f"{clinician.full_name} is off at that time."
+    return None
+
+
+def _check_spacing(
+    *, patient: Patient, protocol: Protocol, starts_at: datetime, exclude: Appointment | None
+) -> None:
+    spacing = timedelta(hours=protocol.minimum_spacing_hours)
+    near = Appointment.objects.filter(
+        patient=patient,
+        kind=AppointmentKind.DOSING,
+        starts_at__gt=starts_at - spacing,
+        starts_at__lt=starts_at + spacing,
+    ).exclude(status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW])
+    if exclude is not None:
+        near = near.exclude(id=exclude.id)
+    if near.exists():
+        raise ValidationError(
+            f"Doses must be at least {protocol.minimum_spacing_hours} hours apart under "
+            f"{protocol.name}; another dosing session is too close."
+        )
+
+
+def _validate(
+    *,
+    patient: Patient,
+    kind: str,
+    course: Course | None,
+    room: Room,
+    starts_at: datetime,
+    ends_at: datetime,
+    medical_monitor: User | None,
+    therapist: User | None,
+    exclude: Appointment | None = None,
+) -> None:
+    if ends_at <= starts_at:
+        raise ValidationError("An appointment must end after it starts.")
+    if not room.is_active:
+        raise ValidationError(f"{room.name} is not in use.")
+    if course is not None:
+        if course.patient_id != patient.id:
+            raise ValidationError("The course belongs to another patient.")
+        if course.status == CourseStatus.CANCELLED:
+            raise ValidationError("The course is cancelled.")
+    if medical_monitor is not None and medical_monitor.role != Role.PRESCRIBER:
+        raise ValidationError("The medical monitor must be a prescriber.")
+    if therapist is not None and therapist.role != Role.THERAPIST:
+        raise ValidationError("The therapist must be a therapist.")
+    if kind == AppointmentKind.DOSING:
+        if course is None:
+            raise ValidationError("A dosing session needs a treatment course.")
+        if not patient_is_cleared(patient):
+            raise ValidationError("The patient has not been cleared for dosing.")
+        if medical_monitor is None or therapist is None:
+            raise ValidationError(
+                "A dosing session needs a prescriber (medical monitor) and a therapist present."
+            )
+        if room.is_virtual:
+            raise ValidationError("A dosing session needs a treatment room, not telehealth.")
+        _check_spacing(
+            patient=patient, protocol=course.protocol, starts_at=starts_at, exclude=exclude
+        )
+    conflict = booking_conflict(
+        patient=patient,
+        room=room,
+        clinicians=[c for c in (medical_monitor, therapist) if c is not None],
+        starts_at=starts_at,
+        ends_at=ends_at,
+        exclude=exclude,
+    )
+    if conflict:
+        raise BookingConflictError(conflict)
+
+
+def _save_guarded(write: Callable[[], None]) -> None:
+    """Runs ``write`` in a savepoint; an exclusion-constraint violation becomes a conflict."""
+    try:
+        with transaction.atomic():
+            write()
+    except IntegrityError as error:
+        for name, message in EXCLUSION_CONSTRAINTS.items():
+            if name in str(error):
+                raise BookingConflictError(message) from error
+        raise
+
+
+def _sync_clinician_bookings(appointment: Appointment) -> None:
+    wanted = {c.id for c in (appointment.medical_monitor, appointment.therapist) if c}
+    appointment.clinician_bookings.exclude(clinician_id__in=wanted).delete()
+    for clinician_id in wanted:
+        ClinicianBooking.objects.update_or_create(
+            appointment=appointment,
+            clinician_id=clinician_id,
+            defaults={
+                "starts_at": appointment.starts_at,
+                "ends_at": appointment.ends_at,
+                "is_cancelled": appointment.status == AppointmentStatus.CANCELLED,
+            },
+        )
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    patient: Patient,
+    kind: str,
+    room: Room,
+    starts_at: datetime,
+    ends_at: datetime,
+    by: User,
+    course: Course | None = None,
+    medical_monitor: User | None = None,
+    therapist: User | None = None,
+    telehealth_url: str = "",
+) -> Appointment:
+    """Books one appointment; BookingConflictError when the slot is taken."""
+    if kind not in AppointmentKind.values:
+        raise ValidationError("Unknown kind of appointment.")
+    _validate(
+        patient=patient,
+        kind=kind,
+        course=course,
+        room=room,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        medical_monitor=medical_monitor,
+        therapist=therapist,
+    )
+    appointment = Appointment(
+        patient=patient,
+        course=course,
+        kind=kind,
+        location=room.location,
+        room=room,
+        room_exclusive=not room.is_virtual,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        medical_monitor=medical_monitor,
+        therapist=therapist,
+        telehealth_url=telehealth_url,
+        created_by=by,
+    )
+
+    def write() -> None:
+        appointment.save()
+        _sync_clinician_bookings(appointment)
+
+    _save_guarded(write)
+    reminders.appointment_reminders_request(appointment)
+    return appointment
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    starts_at: datetime,
+    ends_at: datetime,
+    by: User,
+    room: Room | None = None,
+) -> Appointment:
+    """Moves a booked appointment; its pending reminders are cancelled and asked for again."""
+    appointment = Appointment.objects.select_for_update().get(id=appointment.id)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise InvalidTransitionError(
+            "Only a booked appointment can be moved; this one is "
+            f"{appointment.get_status_display().lower()}."
+        )
+    room = room or appointment.room
+    _validate(
+        patient=appointment.patient,
+        kind=appointment.kind,
+        course=appointment.course,
+        room=room,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        medical_monitor=appointment.medical_monitor,
+        therapist=appointment.therapist,
+        exclude=appointment,
+    )
+    appointment.starts_at = starts_at
+    appointment.ends_at = ends_at
+    appointment.room = room
+    appointment.location = room.location
+    appointment.room_exclusive = not room.is_virtual
+    appointment.schedule_version += 1
+
+    def write() -> None:
+        appointment.save()
+        _sync_clinician_bookings(appointment)
+
+    _save_guarded(write)
+    reminders.appointment_reminders_cancel(appointment)
+    reminders.appointment_reminders_request(appointment)
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, reason: str, by: User) -> Appointment:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Say why the appointment is cancelled.")
+    appointment = _transition(appointment, AppointmentStatus.CANCELLED)
+    appointment.cancel_reason = reason[:300]
+    appointment.cancelled_at = timezone.now()
+    appointment.save(update_fields=["status", "cancel_reason", "cancelled_at"])
+    appointment.clinician_bookings.update(is_cancelled=True)
+    reminders.appointment_reminders_cancel(appointment)
+    return appointment
+
+
+def _transition(appointment: Appointment, status: str) -> Appointment:
+    appointment = Appointment.objects.select_for_update().get(id=appointment.id)
+    if not appointment.can_become(status):
+        raise InvalidTransitionError(
+            f"A {appointment.get_status_display().lower()} appointment cannot become "
+            f"{AppointmentStatus(status).label.lower()}."
+        )
+    appointment.status = status
+    return appointment
+
+
+@transaction.atomic
+def appointment_check_in(*, appointment: Appointment, by: User) -> Appointment:
+    appointment = _transition(appointment, AppointmentStatus.CHECKED_IN)
+    appointment.checked_in_at = timezone.now()
+    appointment.save(update_fields=["status", "checked_in_at"])
+    if appointment.is_dosing:
+        from sessions.dosing import dosing_record_open
+
+        dosing_record_open(appointment=appointment)
+    return appointment
+
+
+@transaction.atomic
+def appointment_status_set(*, appointment: Appointment, status: str, by: User) -> Appointment:
+    """Start, complete or mark a no-show (check-in and cancel have their own services)."""
+    if status not in (
+        AppointmentStatus.IN_PROGRESS,
+        AppointmentStatus.COMPLETED,
+        AppointmentStatus.NO_SHOW,
+    ):
+        raise InvalidTransitionError("Use check-in or cancel for that change.")
+    if appointment.is_dosing and status != AppointmentStatus.NO_SHOW:
+        raise InvalidTransitionError(
+            "A dosing session starts and completes from its dosing record (go/no-go, discharge)."
+        )
+    appointment = _transition(appointment, status)
+    appointment.save(update_fields=["status"])
+    if status == AppointmentStatus.NO_SHOW:
+        reminders.appointment_reminders_cancel(appointment)
+    return appointment
+
+
+# ------------------------------------------------------------------------------------------------
+# Courses
+
+
+@transaction.atomic
+def course_create(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    location: Location,
+    prescriber: User,
+    therapist: User,
+    planned_dose: object,
+    start_date: date,
+    by: User,
+) -> Course:
+    from decimal import Decimal, InvalidOperation
+
+    if not patient_is_cleared(patient):
+        raise ValidationError("The patient has not been cleared for treatment.")
+    if not protocol.is_active:
+        raise ValidationError(f"{protocol.name} is not in use.")
+    if prescriber.role != Role.PRESCRIBER:
+        raise ValidationError("The course's prescriber must be a prescriber.")
+    if therapist.role != Role.THERAPIST:
+        raise ValidationError("The course's therapist must be a therapist.")
+    try:
+        dose = Decimal(str(planned_dose))
+    except InvalidOperation as error:
+        raise ValidationError("The planned dose must be a number.") from error
+    if not protocol.dose_minimum <= dose <= protocol.dose_maximum:
+        raise ValidationError(
+            f"The planned dose must be between {protocol.dose_minimum} and "
+            f"{protocol.dose_maximum} {protocol.dose_unit} under {protocol.name}."
+        )
+    return Course.objects.create(
+        patient=patient,
+        protocol=protocol,
+        location=location,
+        prescriber=prescriber,
+        therapist=therapist,
+        planned_dose=dose,
+        start_date=start_date,
+        created_by=by,
+    )
+
+
+@dataclass
+class ProposedAppointment:
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    room: Room
+    medical_monitor: User | None
+    therapist: User | None
+
+
+@transaction.atomic
+def course_confirm(
+    *, course: Course, proposals: list[ProposedAppointment], by: User
+) -> list[Appointment]:
+    """Books a planned course's appointments, all or none."""
+    if course.status != CourseStatus.PLANNED:
+        raise ValidationError("Only a planned course can be confirmed.")
+    booked = [
+        appointment_book(
+            patient=course.patient,
+            course=course,
+            kind=proposal.kind,
+            room=proposal.room,
+            starts_at=proposal.starts_at,
+            ends_at=proposal.ends_at,
+            medical_monitor=proposal.medical_monitor,
+            therapist=proposal.therapist,
+            by=by,
+        )
+        for proposal in proposals
+    ]
+    course.status = CourseStatus.ACTIVE
+    course.save(update_fields=["status"])
+    return booked

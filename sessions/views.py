@@ -1,0 +1,842 @@
+"""Pages of the sessions app: scheduling, the calendar and boards, and the dosing day."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from intake.selectors import patient_get, patients_visible_to
+from kap_clinic.accounts.access import AuthenticatedRequest, permission_required, role_required
+from kap_clinic.accounts.models import User
+from kap_clinic.accounts.roles import Role
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
+from sessions import dosing, forms, services
+from sessions.availability import course_plan, free_slots
+from sessions.models import (
+    Appointment,
+    AppointmentStatus,
+    DosingRecord,
+    DosingStatus,
+    Location,
+    OtherMedication,
+)
+from sessions.selectors import (
+    appointment_get,
+    board_appointments,
+    calendar_appointments,
+    course_cumulative_dose_mg,
+    course_get,
+    dosing_record_get,
+    live_dosing_records,
+    patient_is_cleared,
+)
+
+
+def _errors(error: ValidationError) -> list[str]:
+    return list(error.messages)
+
+
+def _day(request: AuthenticatedRequest, location: Location) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return timezone.now().astimezone(ZoneInfo(location.time_zone)).date()
+
+
+def _location(request: AuthenticatedRequest) -> Location:
+    locations = Location.objects.filter(is_active=True)
+    wanted = request.GET.get("location")
+    if wanted:
+        try:
+            return get_object_or_404(locations, uuid=UUID(wanted))
+        except ValueError:
+            pass
+    location = locations.first()
+    if location is None:
+        raise PermissionDenied("No clinic location is set up yet.")
+    return location
+
+
+# ------------------------------------------------------------------------------------------------
+# Calendar, boards and availability
+
+
+@permission_required("kap_sessions.view_appointment")
+def calendar(request: AuthenticatedRequest) -> HttpResponse:
+    """Day or week view of a location, optionally one room or one clinician."""
+    location = _location(request)
+    day = _day(request, location)
+    week = request.GET.get("view") == "week"
+    if week:
+        day -= timedelta(days=day.weekday())
+    days = 7 if week else 1
+    room_uuid = request.GET.get("room") or None
+    clinician_uuid = request.GET.get("clinician") or None
+    try:
+        appointments = list(
+            calendar_appointments(
+                user=request.user,
+                location=location,
+                day=day,
+                days=days,
+                room_uuid=UUID(room_uuid) if room_uuid else None,
+                clinician_uuid=UUID(clinician_uuid) if clinician_uuid else None,
+            )
+        )
+    except ValueError:
+        appointments = []
+    zone = ZoneInfo(location.time_zone)
+    columns = [
+        (
+            day + timedelta(days=offset),
+            [
+                a
+                for a in appointments
+                if a.starts_at.astimezone(zone).date() == day + timedelta(days=offset)
+            ],
+        )
+        for offset in range(days)
+    ]
+    return render(
+        request,
+        "kap_sessions/calendar.html",
+        {
+            "location": location,
+            "locations": Location.objects.filter(is_active=True),
+            "rooms": location.rooms.filter(is_active=True),
+            "clinicians": User.objects.filter(
+                role__in=[Role.PRESCRIBER, Role.THERAPIST], is_active=True
+            ),
+            "day": day,
+            "week": week,
+            "columns": columns,
+            "room_uuid": room_uuid or "",
+            "clinician_uuid": clinician_uuid or "",
+            "previous": day - timedelta(days=days),
+            "next": day + timedelta(days=days),
+            "time_zone": zone,
+        },
+    )
+
+
+@permission_required("kap_sessions.view_appointment")
+def board_today(request: AuthenticatedRequest, location_uuid: UUID) -> HttpResponse:
+    """Today's appointments at one location, with check-in and readiness status."""
+    location = get_object_or_404(Location, uuid=location_uuid)
+    day = timezone.now().astimezone(ZoneInfo(location.time_zone)).date()
+    appointments = board_appointments(user=request.user, location=location, day=day)
+    return render(
+        request,
+        "kap_sessions/board_today.html",
+        {
+            "location": location,
+            "day": day,
+            "appointments": appointments,
+            "time_zone": ZoneInfo(location.time_zone),
+        },
+    )
+
+
+def _live_context(request: AuthenticatedRequest, location: Location) -> dict[str, Any]:
+    now = timezone.now()
+    rows = []
+    for record in live_dosing_records(user=request.user, location=location):
+        dosed = dosing.dosed_at(record)
+        rows.append(
+            {
+                "record": record,
+                "minutes_since_dose": dosing.monitoring_minutes(record, now=now) if dosed else None,
+                "next_due": dosing.vitals_next_due(record, now=now),
+            }
+        )
+    return {
+        "location": location,
+        "rows": rows,
+        "now": now,
+        "time_zone": ZoneInfo(location.time_zone),
+    }
+
+
+@permission_required("kap_sessions.view_dosingrecord")
+def board_live(request: AuthenticatedRequest, location_uuid: UUID) -> HttpResponse:
+    location = get_object_or_404(Location, uuid=location_uuid)
+    return render(request, "kap_sessions/board_live.html", _live_context(request, location))
+
+
+@permission_required("kap_sessions.view_dosingrecord")
+def board_live_rows(request: AuthenticatedRequest, location_uuid: UUID) -> HttpResponse:
+    """The rows of the live board, refreshed by htmx every 30 seconds."""
+    location = get_object_or_404(Location, uuid=location_uuid)
+    return render(request, "kap_sessions/board_live_rows.html", _live_context(request, location))
+
+
+@permission_required("kap_sessions.add_appointment")
+def availability(request: AuthenticatedRequest) -> HttpResponse:
+    """The next free slots over 4 weeks for a kind of appointment, a patient and clinicians."""
+    form = forms.AvailabilityForm(
+        request.GET or None, patients=patients_visible_to(user=request.user)
+    )
+    slots = []
+    if form.is_valid():
+        location = form.cleaned_data["location"]
+        slots = free_slots(
+            kind=form.cleaned_data["kind"],
+            patient=form.cleaned_data["patient"],
+            location=location,
+            duration=timedelta(minutes=form.cleaned_data["duration_minutes"]),
+            medical_monitor=form.cleaned_data["medical_monitor"],
+            therapist=form.cleaned_data["therapist"],
+            start_day=timezone.now().astimezone(ZoneInfo(location.time_zone)).date(),
+            not_before=timezone.now(),
+        )
+    return render(request, "kap_sessions/availability.html", {"form": form, "slots": slots})
+
+
+# ------------------------------------------------------------------------------------------------
+# Courses
+
+
+@permission_required("kap_sessions.view_appointment")
+def ready_to_schedule(request: AuthenticatedRequest) -> HttpResponse:
+    """The landing panel's list of cleared patients without a course (loaded by htmx)."""
+    from sessions.panels import patients_ready_to_schedule
+
+    return render(
+        request,
+        "kap_sessions/ready_to_schedule.html",
+        {"patients": patients_ready_to_schedule(request)},
+    )
+
+
+@permission_required("kap_sessions.view_appointment")
+def patient_sessions(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    """One patient's courses and appointments, where staff start a course or a booking."""
+    patient = patient_get(user=request.user, patient_uuid=patient_uuid)
+    audit_record(action=AuditAction.READ, request=request, obj=patient, detail="sessions")
+    return render(
+        request,
+        "kap_sessions/patient_sessions.html",
+        {
+            "patient": patient,
+            "is_cleared": patient_is_cleared(patient),
+            "courses": patient.courses.select_related("protocol", "location"),
+            "appointments": patient.appointments.select_related("room", "location"),
+        },
+    )
+
+
+@permission_required("kap_sessions.add_course")
+def course_create(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    patient = patient_get(user=request.user, patient_uuid=patient_uuid)
+    form = forms.CourseForm(request.POST or None, patient=patient)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            course = services.course_create(patient=patient, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            errors = _errors(error)
+        else:
+            audit_record(action=AuditAction.CREATE, request=request, obj=course, detail="course")
+            return redirect("sessions:course_plan", course.uuid)
+    return render(
+        request,
+        "kap_sessions/course_create.html",
+        {"patient": patient, "form": form, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+@permission_required("kap_sessions.view_course")
+def course_detail(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    course = course_get(user=request.user, course_uuid=course_uuid)
+    audit_record(action=AuditAction.READ, request=request, obj=course, detail="course")
+    show_doses = request.user.has_perm("kap_sessions.view_dose")
+    return render(
+        request,
+        "kap_sessions/course_detail.html",
+        {
+            "course": course,
+            "appointments": course.appointments.select_related("room", "location"),
+            "cumulative_dose_mg": course_cumulative_dose_mg(course) if show_doses else None,
+        },
+    )
+
+
+def _proposal_initial(proposal: services.ProposedAppointment, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "include": True,
+        "kind": proposal.kind,
+        "starts_at": proposal.starts_at.astimezone(zone),
+        "ends_at": proposal.ends_at.astimezone(zone),
+        "room": proposal.room,
+    }
+
+
+@permission_required("kap_sessions.add_appointment")
+def course_plan_view(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    """Proposes the course's appointments from availability; staff adjust, then confirm."""
+    course = course_get(user=request.user, course_uuid=course_uuid)
+    zone = ZoneInfo(course.location.time_zone)
+    errors: list[str] = []
+    warnings: list[str] = []
+    with timezone.override(zone):
+        if request.method == "POST":
+            formset = forms.ProposalFormSet(request.POST)
+            if formset.is_valid():
+                proposals = [
+                    services.ProposedAppointment(
+                        kind=data["kind"],
+                        starts_at=data["starts_at"],
+                        ends_at=data["ends_at"],
+                        room=data["room"],
+                        medical_monitor=course.prescriber if data["kind"] == "dosing" else None,
+                        therapist=course.therapist,
+                    )
+                    for data in formset.cleaned_data
+                    if data.get("include")
+                ]
+                try:
+                    services.course_confirm(course=course, proposals=proposals, by=request.user)
+                except ValidationError as error:
+                    errors = _errors(error)
+                else:
+                    audit_record(
+                        action=AuditAction.UPDATE,
+                        request=request,
+                        obj=course,
+                        detail=f"course confirmed, {len(proposals)} appointments",
+                    )
+                    messages.success(request, f"Booked {len(proposals)} appointments.")
+                    return redirect("sessions:course_detail", course.uuid)
+        else:
+            plan = course_plan(course=course)
+            warnings = plan.warnings
+            formset = forms.ProposalFormSet(
+                initial=[_proposal_initial(p, zone) for p in plan.proposals]
+            )
+        for form in formset:
+            form.fields["room"].queryset = course.location.rooms.filter(  # type: ignore[attr-defined]
+                is_active=True
+            )
+        return render(
+            request,
+            "kap_sessions/course_plan.html",
+            {"course": course, "formset": formset, "errors": errors, "warnings": warnings},
+            status=400 if errors else 200,
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# Appointments
+
+
+@permission_required("kap_sessions.add_appointment")
+def appointment_book(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    patient = patient_get(user=request.user, patient_uuid=patient_uuid)
+    errors: list[str] = []
+    form = forms.AppointmentForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        zone = ZoneInfo(data["room"].location.time_zone)
+        starts_at = data["starts_at"].replace(tzinfo=None).replace(tzinfo=zone)
+        try:
+            appointment = services.appointment_book(
+                patient=patient,
+                kind=data["kind"],
+                room=data["room"],
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=data["duration_minutes"]),
+                course=data["course"],
+                medical_monitor=data["medical_monitor"],
+                therapist=data["therapist"],
+                telehealth_url=data["telehealth_url"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            errors = _errors(error)
+        else:
+            audit_record(
+                action=AuditAction.CREATE,
+                request=request,
+                obj=appointment,
+                detail="appointment booked",
+            )
+            return redirect("sessions:appointment_detail", appointment.uuid)
+    return render(
+        request,
+        "kap_sessions/appointment_book.html",
+        {"patient": patient, "form": form, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+def _appointment_page(
+    request: AuthenticatedRequest,
+    appointment: Appointment,
+    *,
+    errors: list[str] | None = None,
+    reschedule_form: forms.RescheduleForm | None = None,
+    cancel_form: forms.CancelForm | None = None,
+) -> HttpResponse:
+    zone = ZoneInfo(appointment.location.time_zone)
+    record = DosingRecord.objects.filter(appointment=appointment).first()
+    return render(
+        request,
+        "kap_sessions/appointment_detail.html",
+        {
+            "appointment": appointment,
+            "time_zone": zone,
+            "record": record,
+            "can_change": request.user.has_perm("kap_sessions.change_appointment"),
+            "can_see_dosing": request.user.has_perm("kap_sessions.view_dosingrecord"),
+            "reschedule_form": reschedule_form
+            or forms.RescheduleForm(
+                initial={
+                    "starts_at": appointment.starts_at.astimezone(zone),
+                    "duration_minutes": int(
+                        (appointment.ends_at - appointment.starts_at).total_seconds() // 60
+                    ),
+                }
+            ),
+            "cancel_form": cancel_form or forms.CancelForm(),
+            "errors": errors or [],
+            "statuses": AppointmentStatus,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def appointment_detail(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpResponse:
+    appointment = appointment_get(user=request.user, appointment_uuid=appointment_uuid)
+    audit_record(action=AuditAction.READ, request=request, obj=appointment, detail="appointment")
+    return _appointment_page(request, appointment)
+
+
+@require_POST
+@permission_required("kap_sessions.change_appointment")
+def appointment_cancel(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpResponse:
+    appointment = appointment_get(user=request.user, appointment_uuid=appointment_uuid)
+    form = forms.CancelForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Say why the appointment is cancelled.")
+        services.appointment_cancel(
+            appointment=appointment, reason=form.cleaned_data["reason"], by=request.user
+        )
+    except ValidationError as error:
+        return _appointment_page(request, appointment, errors=_errors(error), cancel_form=form)
+    audit_record(action=AuditAction.UPDATE, request=request, obj=appointment, detail="cancelled")
+    messages.success(request, "Appointment cancelled; the patient's reminders are withdrawn.")
+    return redirect("sessions:appointment_detail", appointment.uuid)
+
+
+@require_POST
+@permission_required("kap_sessions.change_appointment")
+def appointment_reschedule(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpResponse:
+    appointment = appointment_get(user=request.user, appointment_uuid=appointment_uuid)
+    zone = ZoneInfo(appointment.location.time_zone)
+    with timezone.override(zone):
+        form = forms.RescheduleForm(request.POST)
+        valid = form.is_valid()
+    try:
+        if not valid:
+            raise ValidationError("Give a new start and a duration.")
+        starts_at = form.cleaned_data["starts_at"]
+        services.appointment_reschedule(
+            appointment=appointment,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=form.cleaned_data["duration_minutes"]),
+            room=form.cleaned_data.get("room"),
+            by=request.user,
+        )
+    except ValidationError as error:
+        return _appointment_page(request, appointment, errors=_errors(error), reschedule_form=form)
+    audit_record(action=AuditAction.UPDATE, request=request, obj=appointment, detail="moved")
+    messages.success(request, "Appointment moved; the patient's reminders follow it.")
+    return redirect("sessions:appointment_detail", appointment.uuid)
+
+
+@require_POST
+@permission_required("kap_sessions.change_appointment")
+def appointment_status(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpResponse:
+    """Check-in without the dosing checklist, start, complete, no-show."""
+    appointment = appointment_get(user=request.user, appointment_uuid=appointment_uuid)
+    status = request.POST.get("status", "")
+    try:
+        if status == AppointmentStatus.CHECKED_IN:
+            services.appointment_check_in(appointment=appointment, by=request.user)
+        else:
+            services.appointment_status_set(appointment=appointment, status=status, by=request.user)
+    except ValidationError as error:
+        return _appointment_page(request, appointment, errors=_errors(error))
+    audit_record(
+        action=AuditAction.UPDATE, request=request, obj=appointment, detail=f"status {status}"
+    )
+    return redirect("sessions:appointment_detail", appointment.uuid)
+
+
+# ------------------------------------------------------------------------------------------------
+# Readiness
+
+
+@role_required(Role.PATIENT)
+def readiness_patient(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpResponse:
+    """The patient's part of the readiness checklist, online before a dosing session."""
+    appointment = appointment_get(user=request.user, appointment_uuid=appointment_uuid)
+    if not appointment.is_dosing:
+        raise PermissionDenied
+    readiness = dosing.readiness_for(appointment)
+    zone = ZoneInfo(appointment.patient.time_zone)
+    errors: list[str] = []
+    with timezone.override(zone):
+        if request.method == "POST":
+            form = forms.ReadinessPatientForm(request.POST)
+            if form.is_valid():
+                try:
+                    dosing.readiness_patient_submit(
+                        readiness=readiness, by=request.user, **form.cleaned_data
+                    )
+                except ValidationError as error:
+                    errors = _errors(error)
+                else:
+                    audit_record(
+                        action=AuditAction.UPDATE,
+                        request=request,
+                        obj=readiness,
+                        detail="readiness, patient part",
+                    )
+                    messages.success(request, "Thank you: your answers are with the clinic.")
+                    return redirect("accounts:portal")
+        else:
+            form = forms.ReadinessPatientForm(
+                initial={
+                    name: getattr(readiness, name)
+                    for name in forms.ReadinessPatientForm.base_fields
+                }
+                if readiness.patient_part_done
+                else None
+            )
+        return render(
+            request,
+            "kap_sessions/readiness_patient.html",
+            {"appointment": appointment, "form": form, "errors": errors, "time_zone": zone},
+            status=400 if errors else 200,
+        )
+
+
+@permission_required("kap_sessions.change_appointment")
+def check_in(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpResponse:
+    """Staff part of readiness at check-in; checks the appointment in."""
+    appointment = appointment_get(user=request.user, appointment_uuid=appointment_uuid)
+    if request.user.role == Role.CLINIC_ADMIN:
+        raise PermissionDenied
+    errors: list[str] = []
+    if not appointment.is_dosing:
+        # Only a dosing session has a readiness checklist; the rest just check in.
+        if request.method == "POST":
+            try:
+                services.appointment_check_in(appointment=appointment, by=request.user)
+            except ValidationError as error:
+                return _appointment_page(request, appointment, errors=_errors(error))
+            audit_record(
+                action=AuditAction.UPDATE, request=request, obj=appointment, detail="checked in"
+            )
+            messages.success(request, "Checked in.")
+            return redirect("sessions:appointment_detail", appointment.uuid)
+        return render(request, "kap_sessions/check_in.html", {"appointment": appointment})
+    readiness = dosing.readiness_for(appointment)
+    form = forms.ReadinessStaffForm(
+        request.POST or None,
+        initial={name: getattr(readiness, name) for name in forms.ReadinessStaffForm.base_fields},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            dosing.readiness_staff_record(readiness=readiness, by=request.user, **form.cleaned_data)
+            if appointment.status == AppointmentStatus.BOOKED:
+                services.appointment_check_in(appointment=appointment, by=request.user)
+        except ValidationError as error:
+            errors = _errors(error)
+        else:
+            audit_record(
+                action=AuditAction.UPDATE,
+                request=request,
+                obj=readiness,
+                detail="readiness, staff part; checked in",
+            )
+            messages.success(request, "Checked in.")
+            return redirect("sessions:appointment_detail", appointment.uuid)
+    return render(
+        request,
+        "kap_sessions/check_in.html",
+        {
+            "appointment": appointment,
+            "readiness": readiness,
+            "form": form,
+            "errors": errors,
+            "problems": dosing.readiness_problems(readiness),
+        },
+        status=400 if errors else 200,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# The dosing record
+
+
+def _dosing_page(
+    request: AuthenticatedRequest,
+    record: DosingRecord,
+    *,
+    errors: list[str] | None = None,
+    bound: dict[str, Any] | None = None,
+) -> HttpResponse:
+    appointment = record.appointment
+    zone = ZoneInfo(appointment.location.time_zone)
+    now = timezone.now()
+    local_now = now.astimezone(zone).replace(second=0, microsecond=0)
+    blank = {
+        "override_form": forms.OverrideForm(),
+        "abandon_form": forms.AbandonForm(),
+        "dose_form": forms.DoseForm(initial={"started_at": local_now, "ended_at": local_now}),
+        "medication_form": forms.OtherMedicationForm(initial={"given_at": local_now}),
+        "vitals_form": forms.VitalsForm(initial={"taken_at": local_now}),
+        "scores_form": forms.ScoresForm(initial={"taken_at": local_now}),
+        "observation_form": forms.ObservationForm(initial={"observed_at": local_now}),
+        "adverse_event_form": forms.AdverseEventForm(initial={"occurred_at": local_now}),
+        "discharge_form": forms.DischargeForm(initial={"ready_to_leave_at": local_now}),
+    }
+    blank.update(bound or {})
+    readiness = dosing.readiness_for(appointment)
+    course = record.course
+    context = {
+        "record": record,
+        "appointment": appointment,
+        "protocol": course.protocol,
+        "readiness": readiness,
+        "problems": dosing.readiness_problems(readiness),
+        "schedule": dosing.vitals_schedule(record, now=now),
+        "next_due": dosing.vitals_next_due(record, now=now),
+        "minutes_since_dose": dosing.monitoring_minutes(record, now=now),
+        "session_dose_mg": dosing.session_dose_mg(record),
+        "cumulative_dose_mg": course_cumulative_dose_mg(course),
+        "can_see_doses": request.user.has_perm("kap_sessions.view_dose"),
+        "can_administer": request.user.has_perm("kap_sessions.administer_dose"),
+        "can_monitor": request.user.has_perm("kap_sessions.record_monitoring"),
+        "in_progress": record.status == DosingStatus.IN_PROGRESS,
+        "errors": errors or [],
+        "time_zone": zone,
+        **blank,
+    }
+    return render(
+        request, "kap_sessions/dosing_record.html", context, status=400 if errors else 200
+    )
+
+
+@permission_required("kap_sessions.view_dosingrecord")
+def dosing_record_detail(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
+    record = dosing_record_get(user=request.user, record_uuid=record_uuid)
+    audit_record(action=AuditAction.READ, request=request, obj=record, detail="dosing record")
+    return _dosing_page(request, record)
+
+
+Action = Callable[[AuthenticatedRequest, DosingRecord, dict[str, Any]], object]
+
+
+def _dosing_action(
+    request: AuthenticatedRequest,
+    record_uuid: UUID,
+    *,
+    form_class: type[Any] | None,
+    form_name: str,
+    action: Action,
+    detail: str,
+) -> HttpResponse:
+    record = dosing_record_get(user=request.user, record_uuid=record_uuid)
+    zone = ZoneInfo(record.appointment.location.time_zone)
+    with timezone.override(zone):
+        form = form_class(request.POST) if form_class else None
+        valid = form.is_valid() if form is not None else True
+    try:
+        if not valid:
+            raise ValidationError("Check the highlighted fields.")
+        action(request, record, form.cleaned_data if form is not None else {})
+    except ValidationError as error:
+        bound = {form_name: form} if form is not None else {}
+        return _dosing_page(request, record, errors=_errors(error), bound=bound)
+    audit_record(action=AuditAction.UPDATE, request=request, obj=record, detail=detail)
+    return redirect("sessions:dosing_record", record.uuid)
+
+
+def _post_action(
+    permission: str, form_class: type[Any] | None, form_name: str, detail: str
+) -> Callable[[Action], Callable[..., HttpResponse]]:
+    def decorator(action: Action) -> Callable[..., HttpResponse]:
+        @require_POST
+        @permission_required(permission)
+        def view(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
+            return _dosing_action(
+                request,
+                record_uuid,
+                form_class=form_class,
+                form_name=form_name,
+                action=action,
+                detail=detail,
+            )
+
+        view.__name__ = action.__name__
+        return view
+
+    return decorator
+
+
+@_post_action("kap_sessions.administer_dose", forms.OverrideForm, "override_form", "no-go override")
+def dosing_override(
+    request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]
+) -> object:
+    return dosing.readiness_override(
+        readiness=dosing.readiness_for(record.appointment), reason=data["reason"], by=request.user
+    )
+
+
+@_post_action("kap_sessions.administer_dose", forms.AbandonForm, "abandon_form", "not dosed")
+def dosing_abandon(
+    request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]
+) -> object:
+    return dosing.dosing_abandon(record=record, reason=data["reason"], by=request.user)
+
+
+@_post_action("kap_sessions.administer_dose", None, "", "session started")
+def dosing_start(
+    request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]
+) -> object:
+    return dosing.dosing_start(record=record, by=request.user)
+
+
+@_post_action("kap_sessions.administer_dose", forms.DoseForm, "dose_form", "dose recorded")
+def dose_add(request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]) -> object:
+    return dosing.dose_administer(record=record, by=request.user, **data)
+
+
+@_post_action(
+    "kap_sessions.administer_dose",
+    forms.OtherMedicationForm,
+    "medication_form",
+    "other medicine recorded",
+)
+def medication_add(
+    request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]
+) -> object:
+    return dosing.other_medication_record(record=record, by=request.user, **data)
+
+
+@_post_action("kap_sessions.record_monitoring", forms.VitalsForm, "vitals_form", "vitals recorded")
+def vitals_add(request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]) -> object:
+    return dosing.vitals_record(record=record, by=request.user, **data)
+
+
+@_post_action("kap_sessions.record_monitoring", forms.ScoresForm, "scores_form", "scores recorded")
+def scores_add(request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]) -> object:
+    cadss = {
+        int(name.rsplit("_", 1)[1]): value
+        for name, value in data.items()
+        if name.startswith("cadss_item_")
+    }
+    return dosing.scores_record(
+        record=record, taken_at=data["taken_at"], moaas=data["moaas"], cadss=cadss, by=request.user
+    )
+
+
+@_post_action(
+    "kap_sessions.record_monitoring",
+    forms.ObservationForm,
+    "observation_form",
+    "observation recorded",
+)
+def observation_add(
+    request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]
+) -> object:
+    return dosing.observation_record(record=record, by=request.user, **data)
+
+
+@_post_action(
+    "kap_sessions.record_monitoring",
+    forms.AdverseEventForm,
+    "adverse_event_form",
+    "adverse event recorded",
+)
+def adverse_event_add(
+    request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]
+) -> object:
+    return dosing.adverse_event_record(record=record, by=request.user, **data)
+
+
+@_post_action("kap_sessions.administer_dose", forms.DischargeForm, "discharge_form", "discharged")
+def discharge(request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]) -> object:
+    return dosing.dosing_discharge(record=record, by=request.user, **data)
+
+
+@require_POST
+@permission_required("kap_sessions.record_monitoring")
+def medication_explained(
+    request: AuthenticatedRequest, record_uuid: UUID, medication_uuid: UUID
+) -> HttpResponse:
+    record = dosing_record_get(user=request.user, record_uuid=record_uuid)
+    medication = get_object_or_404(OtherMedication, dosing_record=record, uuid=medication_uuid)
+    dosing.other_medication_explained(medication=medication, by=request.user)
+    audit_record(
+        action=AuditAction.UPDATE,
+        request=request,
+        obj=record,
+        detail="other medicine explained to the patient",
+    )
+    return redirect("sessions:dosing_record", record.uuid)
+
+
+@permission_required("kap_sessions.view_dose")
+def rems_form(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
+    """The esketamine REMS Patient Monitoring Form of one session, printable."""
+    record = dosing_record_get(user=request.user, record_uuid=record_uuid)
+    course = record.course
+    if not course.protocol.rems_form_required:
+        raise PermissionDenied("This protocol has no REMS monitoring form.")
+    audit_record(action=AuditAction.READ, request=request, obj=record, detail="REMS form")
+    minutes_on_site = (
+        int((record.discharged_at - record.arrived_at).total_seconds() // 60)
+        if record.discharged_at
+        else None
+    )
+    scores = list(record.scores.all())
+    return render(
+        request,
+        "kap_sessions/rems_form.html",
+        {
+            "record": record,
+            "appointment": record.appointment,
+            "patient": record.appointment.patient,
+            "course": course,
+            "doses": list(record.doses.all()),
+            "session_dose_mg": dosing.session_dose_mg(record),
+            "minutes_on_site": minutes_on_site,
+            "sedation": any(s.is_sedated for s in scores),
+            "lowest_moaas": min((s.moaas for s in scores), default=None),
+            "highest_cadss6": max((s.cadss6_total for s in scores), default=None),
+            "dissociation": any(s.cadss6_total > 0 for s in scores),
+            "serious_adverse_events": [
+                e for e in record.adverse_events.all() if e.severity == "serious"
+            ],
+            "time_zone": ZoneInfo(record.appointment.location.time_zone),
+        },
+    )

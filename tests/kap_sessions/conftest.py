@@ -1,0 +1,102 @@
+"""Fixtures of the sessions tests: a clinic open every day 08:00-18:00 in New York."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from intake.models import Patient, PatientStatus
+from kap_clinic.accounts.models import User
+from sessions.models import Course, Location, OpeningHours, Protocol, Room, RoomKind
+from tests.factories import CourseFactory, LocationFactory, ProtocolFactory, RoomFactory
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """An aware time in the clinic's zone (New York)."""
+    return datetime(year, month, day, hour, minute, tzinfo=NEW_YORK)
+
+
+@pytest.fixture
+def clinic() -> Location:
+    location = LocationFactory(name="Test Clinic", time_zone="America/New_York")
+    for weekday in range(7):
+        OpeningHours.objects.create(
+            location=location, weekday=weekday, opens_at=time(8), closes_at=time(18)
+        )
+    return location
+
+
+@pytest.fixture
+def room(clinic: Location) -> Room:
+    return RoomFactory(location=clinic, name="Treatment 1", kind=RoomKind.TREATMENT)
+
+
+@pytest.fixture
+def room_two(clinic: Location) -> Room:
+    return RoomFactory(location=clinic, name="Treatment 2", kind=RoomKind.TREATMENT)
+
+
+@pytest.fixture
+def telehealth(clinic: Location) -> Room:
+    return RoomFactory(location=clinic, name="Telehealth", kind=RoomKind.TELEHEALTH)
+
+
+@pytest.fixture
+def cleared_patient(patient: Patient) -> Patient:
+    patient.status = PatientStatus.CLEARED
+    patient.time_zone = "America/New_York"
+    patient.save(update_fields=["status", "time_zone"])
+    return patient
+
+
+@pytest.fixture
+def iv_protocol() -> Protocol:
+    return ProtocolFactory(name="IV test protocol")
+
+
+@pytest.fixture
+def esketamine_protocol() -> Protocol:
+    return ProtocolFactory(name="Esketamine test protocol", esketamine=True)
+
+
+@pytest.fixture
+def course(
+    cleared_patient: Patient,
+    iv_protocol: Protocol,
+    clinic: Location,
+    prescriber: User,
+    therapist: User,
+    front_desk: User,
+) -> Course:
+    return CourseFactory(
+        patient=cleared_patient,
+        protocol=iv_protocol,
+        location=clinic,
+        prescriber=prescriber,
+        therapist=therapist,
+        created_by=front_desk,
+    )
+
+
+@pytest.fixture
+def esketamine_course(
+    cleared_patient: Patient,
+    esketamine_protocol: Protocol,
+    clinic: Location,
+    prescriber: User,
+    therapist: User,
+    front_desk: User,
+) -> Course:
+    return CourseFactory(
+        patient=cleared_patient,
+        protocol=esketamine_protocol,
+        location=clinic,
+        prescriber=prescriber,
+        therapist=therapist,
+        planned_dose=56,
+        created_by=front_desk,
+    )

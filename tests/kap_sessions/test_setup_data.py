@@ -1,0 +1,87 @@
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import IntegrityError
+from django.test import Client
+
+from kap_clinic.accounts.models import User
+from sessions.models import DosingPolicy, Protocol, Route
+from tests.factories import ProtocolFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_app_keeps_its_directory_and_uses_the_kap_sessions_label() -> None:
+    assert apps.get_app_config("kap_sessions").name == "sessions"
+
+
+def test_the_protocols_clinical_md_describes_are_seeded_with_their_sources() -> None:
+    iv = Protocol.objects.get(name__startswith="IV ketamine induction")
+    assert (iv.route, iv.dose_rule, iv.dose_default, iv.dosing_sessions) == (
+        Route.IV,
+        "mg_per_kg",
+        Decimal("0.500"),
+        6,
+    )
+    assert (iv.administration_minutes, iv.vitals_every_minutes_during) == (40, 10)
+    induction = Protocol.objects.get(name__startswith="Esketamine induction")
+    assert induction.minimum_monitoring_minutes >= 120
+    assert induction.rems_form_required
+    assert (induction.device_mg, induction.minutes_between_devices) == (Decimal("28.00"), 5)
+    assert (induction.dose_minimum, induction.dose_maximum) == (Decimal("28"), Decimal("84"))
+    assert Protocol.objects.filter(name__startswith="Esketamine maintenance").exists()
+    routes = set(Protocol.objects.values_list("route", flat=True))
+    assert routes == set(Route.values)
+    assert all(protocol.source for protocol in Protocol.objects.all())
+    # CLINICAL.md gives no IM or sublingual dose: those are inactive until a prescriber sets one.
+    assert not Protocol.objects.get(route=Route.IM).is_active
+
+
+def test_an_esketamine_protocol_cannot_monitor_for_less_than_120_minutes() -> None:
+    with pytest.raises(IntegrityError):
+        ProtocolFactory(esketamine=True, minimum_monitoring_minutes=90)
+
+
+def test_the_dosing_policy_defaults_follow_clinical_md() -> None:
+    policy = DosingPolicy.current()
+    assert (policy.predose_systolic_maximum, policy.predose_diastolic_maximum) == (140, 90)
+    assert (policy.fasting_solids_hours, policy.clear_liquids_hours) == (6, 2)
+    assert DosingPolicy.current().pk == policy.pk
+
+
+def test_clinic_admins_edit_set_up_data_in_the_django_admin(
+    client: Client, clinic_admin: User
+) -> None:
+    client.force_login(clinic_admin)
+    for path in [
+        "/admin/kap_sessions/protocol/",
+        "/admin/kap_sessions/location/",
+        "/admin/kap_sessions/staffworkinghours/",
+        "/admin/kap_sessions/stafftimeoff/",
+        f"/admin/kap_sessions/dosingpolicy/{DosingPolicy.current().pk}/change/",
+    ]:
+        assert client.get(path).status_code == 200, path
+    response = client.post(
+        f"/admin/kap_sessions/dosingpolicy/{DosingPolicy.current().pk}/change/",
+        {
+            "predose_systolic_maximum": 150,
+            "predose_diastolic_maximum": 95,
+            "fasting_solids_hours": 8,
+            "clear_liquids_hours": 2,
+            "no_driving_text": "No driving for 24 hours.",
+            "discharge_systolic_margin": 20,
+            "integration_prompt_time": "19:00",
+            "next_morning_checkin_time": "09:00",
+        },
+    )
+    assert response.status_code == 302
+    assert DosingPolicy.current().predose_systolic_maximum == 150
+
+
+def test_staff_other_than_clinic_admins_cannot_open_the_admin(
+    client: Client, front_desk: User
+) -> None:
+    client.force_login(front_desk)
+    response = client.get("/admin/kap_sessions/protocol/")
+    assert response.status_code == 302
