@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", include("kap_clinic.audit.urls")),
     path("notifications/", include("kap_clinic.notifications.urls")),
     path("sessions/", include("sessions.urls")),
+    path("integration/", include("integration.urls")),
     path("api/v1/", include("sessions.api")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(notifications_router.urls)),
