@@ -23,4 +23,6 @@ class IntegrationConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from integration import panels  # noqa: F401  (panels register on import)
+        from integration import measures, panels  # noqa: F401  (panels register on import)
+
+        measures.register_content()

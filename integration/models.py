@@ -201,6 +201,7 @@ class Reflection(models.Model):
 
 class MeasureOccasion(models.TextChoices):
     BASELINE = "baseline", "Baseline"
+    FOLLOW_UP = "follow_up", "Safety follow-up"
     BEFORE_DOSE = "before_dose", "Before a dosing session"
     WEEKLY = "weekly", "Weekly during the course"
     MONTH_1 = "month_1", "1 month after"
@@ -222,8 +223,6 @@ class MeasureRequest(models.Model):
     occasion = models.CharField(max_length=20, choices=MeasureOccasion.choices)
     due_at = models.DateTimeField()
     expires_at = models.DateTimeField()
-    # Only the SHA-256 of the link's token is stored.
-    token_hash = models.CharField(max_length=64, unique=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     response = models.OneToOneField(

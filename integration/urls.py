@@ -33,4 +33,12 @@ urlpatterns = [
         name="reflection_share",
     ),
     path("courses/<uuid:course_uuid>/", views.course_integration, name="course_integration"),
+    path(
+        "courses/<uuid:course_uuid>/measures/plan/",
+        views.course_measures_plan,
+        name="course_measures_plan",
+    ),
+    path("measures/<str:token>/", views.measure_answer, name="measure_answer"),
+    path("patients/<uuid:patient_uuid>/trends/", views.patient_trends, name="patient_trends"),
+    path("outcomes/", views.clinic_outcomes, name="clinic_outcomes"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from django.contrib import messages
@@ -12,8 +13,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from intake.instruments import INSTRUMENTS
 from intake.models import Patient
-from integration import services
+from integration import measures, outcomes, services
 from integration.models import Note, NoteKind, PsychotherapyNote, Reflection, ReflectionPrompt
 from integration.selectors import (
     notes_visible_to,
@@ -26,7 +28,7 @@ from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.pagination import paginate
-from sessions.models import Appointment, Course
+from sessions.models import Appointment, Course, Protocol
 
 
 def _errors(error: ValidationError) -> str:
@@ -323,4 +325,106 @@ def course_integration(request: AuthenticatedRequest, course_uuid: UUID) -> Http
         request,
         "integration/course_integration.html",
         {"course": course, "notes": notes, "reflections": reflections},
+    )
+
+
+# --- outcome measures -----------------------------------------------------------------------------
+
+
+@require_POST
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def course_measures_plan(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    course = get_visible_or_404(
+        Course.objects.all(), user=request.user, patient_path="patient__", uuid=course_uuid
+    )
+    planned = measures.measures_plan(course=course)
+    audit_record(action=AuditAction.UPDATE, request=request, obj=course, detail="measures planned")
+    messages.success(request, f"{len(planned)} measures scheduled.")
+    return redirect("integration:course_integration", course_uuid=course.uuid)
+
+
+@role_required(Role.PATIENT)
+def measure_answer(request: AuthenticatedRequest, token: str) -> HttpResponse:
+    """A patient answers one measure from their link: once, before it expires."""
+    try:
+        measure = measures.measure_from_token(token, user=request.user)
+    except ValidationError as closed:
+        return render(
+            request, "integration/measure_closed.html", {"error": _errors(closed)}, status=410
+        )
+    instrument = INSTRUMENTS[measure.instrument_key]
+    error = ""
+    answers: dict[str, str] = {}
+    if request.method == "POST":
+        answers = {item.key: request.POST.get(item.key, "") for item in instrument.items}
+        try:
+            response = measures.measure_answer(token=token, answers=answers, by=request.user)
+        except ValidationError as caught:
+            error = _errors(caught)
+        else:
+            audit_record(
+                action=AuditAction.CREATE, request=request, obj=response, detail="measure answered"
+            )
+            return render(request, "integration/measure_done.html", {"instrument": instrument})
+    audit_record(action=AuditAction.READ, request=request, obj=measure, detail="measure opened")
+    items = [(item, answers.get(item.key, "")) for item in instrument.items]
+    return render(
+        request,
+        "integration/measure_answer.html",
+        {"measure": measure, "instrument": instrument, "items": items, "error": error},
+        status=400 if error else 200,
+    )
+
+
+# --- trends and outcomes --------------------------------------------------------------------------
+
+
+@login_required
+def patient_trends(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    """The patient's charts: their care team's clinicians, and the patient themself."""
+    if not (request.user.is_patient or request.user.has_perm("intake.view_clinical_record")):
+        raise Http404
+    if request.user.is_front_desk:
+        raise Http404
+    patient = get_visible_or_404(Patient.objects.all(), user=request.user, uuid=patient_uuid)
+    trends = outcomes.patient_trends(patient)
+    audit_record(action=AuditAction.READ, request=request, obj=patient, detail="trends viewed")
+    return render(
+        request, "integration/patient_trends.html", {"patient": patient, "trends": trends}
+    )
+
+
+def _date_or_none(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@role_required(Role.CLINIC_ADMIN, Role.PRESCRIBER, Role.THERAPIST)
+def clinic_outcomes(request: AuthenticatedRequest) -> HttpResponse:
+    protocol_uuid = request.GET.get("protocol", "")
+    protocols = list(Protocol.objects.order_by("name"))
+    if protocol_uuid not in {str(protocol.uuid) for protocol in protocols}:
+        protocol_uuid = ""
+    start = _date_or_none(request.GET.get("start", ""))
+    end = _date_or_none(request.GET.get("end", ""))
+    courses = outcomes.courses_filtered(protocol_uuid=protocol_uuid or None, start=start, end=end)
+    result = outcomes.clinic_outcomes(courses)
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        object_type="integration.outcomes",
+        detail="clinic outcomes viewed",
+    )
+    return render(
+        request,
+        "integration/clinic_outcomes.html",
+        {
+            "result": result,
+            "protocols": protocols,
+            "protocol_uuid": protocol_uuid,
+            "start": start,
+            "end": end,
+        },
     )
