@@ -31,20 +31,16 @@ def notes_visible_to(*, user: User) -> QuerySet[Note]:
     ).distinct()
 
 
-def notes_unsigned_overdue(*, user: User) -> QuerySet[Note]:
+def notes_to_sign(*, user: User) -> QuerySet[Note]:
+    """The author's drafts 72 hours after the session, and notes awaiting their co-signature."""
     cutoff = timezone.now() - UNSIGNED_AFTER
     return (
-        Note.objects.select_related("patient", "appointment")
-        .filter(author=user, signed_at__isnull=True, appointment__starts_at__lt=cutoff)
-        .order_by("appointment__starts_at")
-    )
-
-
-def notes_awaiting_cosignature(*, user: User) -> QuerySet[Note]:
-    return (
         Note.objects.select_related("patient", "appointment", "author")
-        .filter(cosignature_required_from=user, signed_at__isnull=False, cosigned_at__isnull=True)
-        .order_by("signed_at")
+        .filter(
+            Q(author=user, signed_at__isnull=True, appointment__starts_at__lt=cutoff)
+            | Q(cosignature_required_from=user, signed_at__isnull=False, cosigned_at__isnull=True)
+        )
+        .order_by("appointment__starts_at")
     )
 
 

@@ -41,4 +41,6 @@ urlpatterns = [
     path("measures/<str:token>/", views.measure_answer, name="measure_answer"),
     path("patients/<uuid:patient_uuid>/trends/", views.patient_trends, name="patient_trends"),
     path("outcomes/", views.clinic_outcomes, name="clinic_outcomes"),
+    path("courses/<uuid:course_uuid>/summary/", views.course_summary, name="course_summary"),
+    path("courses/<uuid:course_uuid>/letter/", views.course_letter, name="course_letter"),
 ]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from intake.instruments import INSTRUMENTS
 from intake.models import Patient
-from integration import measures, outcomes, services
+from integration import measures, outcomes, services, summary
 from integration.models import Note, NoteKind, PsychotherapyNote, Reflection, ReflectionPrompt
 from integration.selectors import (
     notes_visible_to,
@@ -28,7 +28,7 @@ from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.pagination import paginate
-from sessions.models import Appointment, Course, Protocol
+from sessions.models import Appointment, Course, CourseStatus, Protocol
 
 
 def _errors(error: ValidationError) -> str:
@@ -427,4 +427,52 @@ def clinic_outcomes(request: AuthenticatedRequest) -> HttpResponse:
             "start": start,
             "end": end,
         },
+    )
+
+
+# --- course summary and letter --------------------------------------------------------------------
+
+
+def _course_for_clinician(request: AuthenticatedRequest, course_uuid: UUID) -> Course:
+    return get_visible_or_404(
+        Course.objects.select_related("patient", "protocol", "prescriber", "therapist"),
+        user=request.user,
+        patient_path="patient__",
+        uuid=course_uuid,
+    )
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def course_summary(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    course = _course_for_clinician(request, course_uuid)
+    if course.status != CourseStatus.COMPLETED:
+        return render(request, "integration/course_summary_pending.html", {"course": course})
+    providers = [p for p in course.patient.outside_providers.all() if p.consent_to_coordinate]
+    audit_record(action=AuditAction.READ, request=request, obj=course, detail="course summary")
+    return render(
+        request,
+        "integration/course_summary.html",
+        {**summary.summary_context(course), "providers": providers},
+    )
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def course_letter(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    """A printable letter to the outside providers the patient consented to coordinate with."""
+    course = _course_for_clinician(request, course_uuid)
+    providers = [p for p in course.patient.outside_providers.all() if p.consent_to_coordinate]
+    if course.status != CourseStatus.COMPLETED or not providers:
+        return render(
+            request, "integration/course_summary_pending.html", {"course": course}, status=409
+        )
+    audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        obj=course,
+        detail=f"course letter to {len(providers)} outside providers",
+    )
+    return render(
+        request,
+        "integration/course_letter.html",
+        {**summary.summary_context(course), "providers": providers, "author": request.user},
     )
