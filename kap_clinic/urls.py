@@ -21,5 +21,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(notifications_router.urls)),
     path("api/v1/", include(("intake.api", "intake_api"))),
+    path("api/v1/", include(("integration.api", "integration_api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]
