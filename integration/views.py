@@ -28,7 +28,7 @@ from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.pagination import paginate
-from sessions.models import Appointment, Course, CourseStatus, Protocol
+from sessions.models import Appointment, AppointmentStatus, Course, CourseStatus, Protocol
 
 
 def _errors(error: ValidationError) -> str:
@@ -320,11 +320,19 @@ def course_integration(request: AuthenticatedRequest, course_uuid: UUID) -> Http
     )
     notes = notes_visible_to(user=request.user).filter(course=course).order_by("created_at")
     reflections = reflections_shared_with(user=request.user).filter(patient=course.patient)
+    appointments = course.appointments.filter(kind__in=NoteKind.values).exclude(
+        status=AppointmentStatus.CANCELLED
+    )
     audit_record(action=AuditAction.READ, request=request, obj=course, detail="course integration")
     return render(
         request,
         "integration/course_integration.html",
-        {"course": course, "notes": notes, "reflections": reflections},
+        {
+            "course": course,
+            "notes": notes,
+            "reflections": reflections,
+            "appointments": appointments,
+        },
     )
 
 

@@ -61,7 +61,8 @@ def test_therapist_signs_and_amends_a_note_and_a_patient_answers_a_phq9_seen_in_
     expect(body).to_have_value("Themes and images:\n\n\nPlan:\n")
     body.fill("Themes and images: the sea.\n\nPlan: walk daily.")
     body.press("End")
-    expect(page.get_by_role("status")).to_contain_text("Draft saved")
+    body.blur()  # the change event: autosave fires on change and after keyup
+    expect(page.get_by_role("status")).to_contain_text("Draft saved", timeout=15_000)
     assert Note.objects.get().body == "Themes and images: the sea.\n\nPlan: walk daily."
     assert unlabelled_controls(page) == []
     assert not overflows_horizontally(page)
