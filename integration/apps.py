@@ -1,7 +1,28 @@
-from django.apps import AppConfig
+from typing import ClassVar
+
+from kap_clinic.accounts.apps import RolePermissionsAppConfig
+from kap_clinic.accounts.roles import Role
 
 
-class IntegrationConfig(AppConfig):
+class IntegrationConfig(RolePermissionsAppConfig):
     name = "integration"
     verbose_name = "Integration"
     default_auto_field = "django.db.models.BigAutoField"
+    default = True
+    # Note templates and reflection prompts are the clinic's to edit (issue #6).
+    ROLE_PERMISSIONS: ClassVar[dict[Role, list[str]]] = {
+        Role.CLINIC_ADMIN: [
+            "view_notetemplate",
+            "add_notetemplate",
+            "change_notetemplate",
+            "view_reflectionprompt",
+            "add_reflectionprompt",
+            "change_reflectionprompt",
+        ],
+    }
+
+    def ready(self) -> None:
+        super().ready()
+        from integration import measures, panels  # noqa: F401  (panels register on import)
+
+        measures.register_content()

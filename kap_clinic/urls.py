@@ -16,9 +16,11 @@ urlpatterns = [
     path("audit/", include("kap_clinic.audit.urls")),
     path("notifications/", include("kap_clinic.notifications.urls")),
     path("sessions/", include("sessions.urls")),
+    path("integration/", include("integration.urls")),
     path("api/v1/", include("sessions.api")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(notifications_router.urls)),
     path("api/v1/", include(("intake.api", "intake_api"))),
+    path("api/v1/", include(("integration.api", "integration_api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]

@@ -118,3 +118,36 @@ class CourseFactory(factory.django.DjangoModelFactory):
     planned_dose = Decimal("0.5")
     start_date = date(2026, 12, 1)
     created_by = factory.SubFactory(UserFactory, role=Role.FRONT_DESK)
+
+
+# --- integration ------------------------------------------------------------------------------
+
+
+class IntegrationAppointmentFactory(factory.django.DjangoModelFactory):
+    """An appointment of a course, for notes and measures (kind given by the test)."""
+
+    class Meta:
+        model = "kap_sessions.Appointment"
+
+    course = factory.SubFactory(CourseFactory)
+    patient = factory.SelfAttribute("course.patient")
+    kind = "integration"
+    location = factory.SelfAttribute("course.location")
+    room = factory.SubFactory(RoomFactory, location=factory.SelfAttribute("..location"))
+    # Spaced two hours apart into the past: a patient's appointments never overlap.
+    starts_at = factory.Sequence(lambda n: _integration_now() - _integration_hours(2 + 2 * n))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + _integration_hours(1))
+    therapist = factory.SelfAttribute("course.therapist")
+    status = "completed"
+
+
+def _integration_now() -> Any:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _integration_hours(hours: int) -> Any:
+    from datetime import timedelta
+
+    return timedelta(hours=hours)

@@ -23,6 +23,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("My portal", "accounts:portal"),
         ("Inbox", "notifications:inbox"),
         ("Reading", "notifications:library"),
+        ("Reflections", "integration:reflection_list"),
     ],
     Role.FRONT_DESK: [
         ("Front desk", "accounts:desk"),
@@ -38,6 +39,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Patients", "intake:patient_list"),
         ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
+        ("Outcomes", "integration:clinic_outcomes"),
         ("Inbox", "notifications:inbox"),
     ],
     Role.PRESCRIBER: [
@@ -45,6 +47,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Patients", "intake:patient_list"),
         ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
+        ("Outcomes", "integration:clinic_outcomes"),
         ("Inbox", "notifications:inbox"),
     ],
     Role.CLINIC_ADMIN: [
@@ -53,6 +56,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
         ("Intake policy", "intake:clinic_policy_edit"),
+        ("Outcomes", "integration:clinic_outcomes"),
         ("Messages", "notifications:message_log"),
         ("Library", "notifications:library"),
         ("Audit log", "audit:event_list"),

@@ -1,0 +1,61 @@
+"""The course summary for the chart, and the letter to outside providers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from integration.outcomes import patient_trends
+from integration.trends import Outcome
+from sessions.models import AdverseEvent, Course, DoseAdministration
+
+
+@dataclass(frozen=True)
+class InstrumentSummary:
+    name: str
+    outcome: Outcome
+    is_phq9: bool
+
+
+@dataclass(frozen=True)
+class CourseSummary:
+    course: Course
+    sessions: list[tuple[str, int]]
+    doses: list[DoseAdministration]
+    adverse_events: list[AdverseEvent]
+    scores: list[InstrumentSummary]
+
+
+def course_summary(course: Course) -> CourseSummary:
+    appointments = list(course.appointments.all())
+    completed = Counter(
+        appointment.get_kind_display()
+        for appointment in appointments
+        if appointment.status == "completed"
+    )
+    doses = list(
+        DoseAdministration.objects.filter(dosing_record__appointment__course=course).order_by(
+            "started_at"
+        )
+    )
+    adverse_events = list(
+        AdverseEvent.objects.filter(dosing_record__appointment__course=course).order_by(
+            "occurred_at"
+        )
+    )
+    scores = [
+        InstrumentSummary(trend.name, trend.outcome, trend.instrument_key == "phq9")
+        for trend in patient_trends(course.patient)
+    ]
+    return CourseSummary(
+        course=course,
+        sessions=sorted(completed.items()),
+        doses=doses,
+        adverse_events=adverse_events,
+        scores=scores,
+    )
+
+
+def summary_context(course: Course) -> dict[str, Any]:
+    return {"summary": course_summary(course), "course": course}
