@@ -43,6 +43,13 @@ app.conf.update(
             "schedule": crontab(minute="*/15"),
             "options": {"expires": 14 * 60},
         },
+        # Outcome measures of running courses (integration): planned, or re-planned after
+        # appointments moved, every hour; idempotent, so a run that repeats asks nothing twice.
+        "integration-measures-plan": {
+            "task": "integration.measures_plan_courses",
+            "schedule": crontab(minute=5),
+            "options": {"expires": 50 * 60},
+        },
     },
 )
 app.autodiscover_tasks()

@@ -12,6 +12,7 @@ from intake.models import Alert, InstrumentResponse, IntakeForm, IntakeStatus, P
 from integration import measures
 from integration.models import MeasureOccasion, MeasureRequest
 from kap_clinic.accounts.models import User
+from kap_clinic.notifications.content import message_render
 from kap_clinic.notifications.models import Message
 from sessions.models import Course
 from tests.factories import IntegrationAppointmentFactory
@@ -121,6 +122,12 @@ def test_planning_requests_each_measure_and_one_reminder_two_days_later(
         "integration.measure_reminder",
     ]
     assert messages[1].send_at - messages[0].send_at >= timedelta(days=2)
+    # Both render strictly (a missing variable fails), with the measure's link.
+    for message in messages:
+        rendered = message_render(message, time_zone=utc_course.patient.time_zone)
+        assert rendered is not None
+        assert "/integration/" in rendered.text
+        assert rendered.subject
 
 
 def test_a_patient_answers_a_phq9_from_the_link_once(course: Course, patient_user: User) -> None:

@@ -42,3 +42,14 @@ def test_healthz_reports_database_broker_and_worker(
     assert body["broker"] == {"ok": True}
     assert body["worker"]["ok"] is True
     assert body["worker"]["count"] >= 1
+
+
+def test_every_beat_entry_names_a_registered_task() -> None:
+    app.loader.import_default_modules()
+    names = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert names >= {
+        "notifications.messages_dispatch",
+        "notifications.daily_digests_queue",
+        "integration.measures_plan_courses",
+    }
+    assert names <= set(app.tasks)

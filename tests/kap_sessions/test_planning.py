@@ -177,3 +177,15 @@ def test_availability_page_lists_the_next_free_slots(
     )
     assert response.status_code == 200
     assert len(response.context["slots"]) == 10
+
+
+def test_the_course_page_links_clinicians_to_the_integration_view(
+    client: Client, course: Course, front_desk: User
+) -> None:
+    link = f"/integration/courses/{course.uuid}/"
+    client.force_login(course.therapist)
+    assert link in client.get(f"/sessions/courses/{course.uuid}/").content.decode()
+    client.force_login(front_desk)
+    page = client.get(f"/sessions/courses/{course.uuid}/")
+    assert page.status_code == 200
+    assert link not in page.content.decode()
