@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -496,6 +496,9 @@ def _assessment_checks(
             finding_override(finding=finding, reason=exclude_override_reason, by=by)
 
 
+AssessmentT = TypeVar("AssessmentT", MedicalAssessment, ClinicalAssessment)
+
+
 def _assign_if_unassigned(patient: Patient, by: User) -> None:
     """A clinician who assesses a patient from triage joins the care team in that role."""
     field = "prescriber" if by.role == Role.PRESCRIBER else "therapist"
@@ -504,12 +507,18 @@ def _assign_if_unassigned(patient: Patient, by: User) -> None:
         patient.save(update_fields=[field])
 
 
-@transaction.atomic
-def medical_assessment_record(
-    *, patient: Patient, by: User, data: dict[str, Any]
-) -> MedicalAssessment:
-    if by.role != Role.PRESCRIBER:
-        raise ValidationError("The medical assessment is recorded by a prescriber.")
+def _assessment_record(
+    *,
+    model: type[AssessmentT],
+    role: Role,
+    refusal: str,
+    patient: Patient,
+    by: User,
+    data: dict[str, Any],
+) -> AssessmentT:
+    """Records one clinician's assessment of the current intake and refreshes the clearance."""
+    if by.role != role:
+        raise ValidationError(refusal)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     intake = _assessable_intake(patient)
     _assessment_checks(
@@ -520,34 +529,37 @@ def medical_assessment_record(
         by=by,
     )
     _assign_if_unassigned(patient, by)
-    assessment = MedicalAssessment.objects.create(
-        patient=patient, intake=intake, assessed_by=by, **data
-    )
+    assessment = model.objects.create(patient=patient, intake=intake, assessed_by=by, **data)
     clearance_refresh(patient=patient)
     return assessment
+
+
+@transaction.atomic
+def medical_assessment_record(
+    *, patient: Patient, by: User, data: dict[str, Any]
+) -> MedicalAssessment:
+    return _assessment_record(
+        model=MedicalAssessment,
+        role=Role.PRESCRIBER,
+        refusal="The medical assessment is recorded by a prescriber.",
+        patient=patient,
+        by=by,
+        data=data,
+    )
 
 
 @transaction.atomic
 def clinical_assessment_record(
     *, patient: Patient, by: User, data: dict[str, Any]
 ) -> ClinicalAssessment:
-    if by.role != Role.THERAPIST:
-        raise ValidationError("The clinical assessment is recorded by a therapist.")
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    intake = _assessable_intake(patient)
-    _assessment_checks(
-        intake=intake,
-        decision=data.get("decision", ""),
-        reason=data.get("reason", ""),
-        exclude_override_reason=data.get("exclude_override_reason", ""),
+    return _assessment_record(
+        model=ClinicalAssessment,
+        role=Role.THERAPIST,
+        refusal="The clinical assessment is recorded by a therapist.",
+        patient=patient,
         by=by,
+        data=data,
     )
-    _assign_if_unassigned(patient, by)
-    assessment = ClinicalAssessment.objects.create(
-        patient=patient, intake=intake, assessed_by=by, **data
-    )
-    clearance_refresh(patient=patient)
-    return assessment
 
 
 def clearance_decisions(*, patient: Patient) -> tuple[str | None, str | None]:

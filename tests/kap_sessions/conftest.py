@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from intake.models import Patient, PatientStatus
 from kap_clinic.accounts.models import User
-from sessions.models import Course, Location, OpeningHours, Protocol, Room, RoomKind
+from sessions import dosing, services
+from sessions.models import (
+    AppointmentKind,
+    Course,
+    DosingRecord,
+    Location,
+    OpeningHours,
+    Protocol,
+    Room,
+    RoomKind,
+)
 from tests.factories import CourseFactory, LocationFactory, ProtocolFactory, RoomFactory
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -100,3 +112,37 @@ def esketamine_course(
         planned_dose=56,
         created_by=front_desk,
     )
+
+
+@pytest.fixture
+def record(course: Course, room: Room, front_desk: User) -> DosingRecord:
+    """A dosing session under way: checked in 30 minutes ago, go overridden, 35 mg given."""
+    start = timezone.now() - timedelta(minutes=30)
+    appointment = services.appointment_book(
+        patient=course.patient,
+        kind=AppointmentKind.DOSING,
+        room=room,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=150),
+        course=course,
+        medical_monitor=course.prescriber,
+        therapist=course.therapist,
+        by=front_desk,
+    )
+    services.appointment_check_in(appointment=appointment, by=front_desk)
+    record = DosingRecord.objects.get(appointment=appointment)
+    readiness = dosing.readiness_for(appointment)
+    readiness.weight_kg = Decimal("70")
+    readiness.save()
+    dosing.readiness_override(readiness=readiness, reason="test", by=course.prescriber)
+    dosing.dosing_start(record=record, by=course.prescriber)
+    now = timezone.now()
+    dosing.dose_administer(
+        record=record,
+        dose_mg="35",
+        lot_number="LOT-77",
+        started_at=now,
+        ended_at=now,
+        by=course.prescriber,
+    )
+    return record

@@ -1,7 +1,6 @@
 """Who may see and do what: front desk, prescriber, therapist, patient, outsider, clinic admin."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -14,39 +13,6 @@ from sessions import dosing, services
 from sessions.models import AppointmentKind, Course, DosingRecord, Room
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def record(course: Course, room: Room, front_desk: User) -> DosingRecord:
-    start = timezone.now() - timedelta(minutes=30)
-    appointment = services.appointment_book(
-        patient=course.patient,
-        kind=AppointmentKind.DOSING,
-        room=room,
-        starts_at=start,
-        ends_at=start + timedelta(minutes=150),
-        course=course,
-        medical_monitor=course.prescriber,
-        therapist=course.therapist,
-        by=front_desk,
-    )
-    services.appointment_check_in(appointment=appointment, by=front_desk)
-    record = DosingRecord.objects.get(appointment=appointment)
-    readiness = dosing.readiness_for(appointment)
-    readiness.weight_kg = Decimal("70")
-    readiness.save()
-    dosing.readiness_override(readiness=readiness, reason="test", by=course.prescriber)
-    dosing.dosing_start(record=record, by=course.prescriber)
-    now = timezone.now()
-    dosing.dose_administer(
-        record=record,
-        dose_mg="35",
-        lot_number="LOT-77",
-        started_at=now,
-        ended_at=now,
-        by=course.prescriber,
-    )
-    return record
 
 
 def _get(client: Client, user: User, url: str) -> int:

@@ -1,5 +1,4 @@
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -8,7 +7,7 @@ from django.utils import timezone
 from intake.models import Patient, PatientStatus
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.models import AuditEvent
-from sessions import dosing, services
+from sessions import services
 from sessions.models import (
     Appointment,
     AppointmentKind,
@@ -159,39 +158,6 @@ def test_courses_are_created_through_the_api_with_the_services_rules(
     )
     assert created.status_code == 201
     assert client.get("/api/v1/courses/").json()["count"] == 1
-
-
-@pytest.fixture
-def record(course: Course, room: Room, front_desk: User) -> DosingRecord:
-    start = timezone.now() - timedelta(minutes=30)
-    appointment = services.appointment_book(
-        patient=course.patient,
-        kind=AppointmentKind.DOSING,
-        room=room,
-        starts_at=start,
-        ends_at=start + timedelta(minutes=150),
-        course=course,
-        medical_monitor=course.prescriber,
-        therapist=course.therapist,
-        by=front_desk,
-    )
-    services.appointment_check_in(appointment=appointment, by=front_desk)
-    record = DosingRecord.objects.get(appointment=appointment)
-    readiness = dosing.readiness_for(appointment)
-    readiness.weight_kg = Decimal("70")
-    readiness.save()
-    dosing.readiness_override(readiness=readiness, reason="test", by=course.prescriber)
-    dosing.dosing_start(record=record, by=course.prescriber)
-    now = timezone.now()
-    dosing.dose_administer(
-        record=record,
-        dose_mg="35",
-        lot_number="L",
-        started_at=now,
-        ended_at=now,
-        by=course.prescriber,
-    )
-    return record
 
 
 def test_dosing_records_in_the_api_follow_the_roles_and_are_audited(
