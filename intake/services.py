@@ -345,7 +345,7 @@ def _apply_demographics(intake: IntakeForm) -> None:
     )
 
 
-def _safety_alerts(intake: IntakeForm, findings: list[Finding]) -> list[Alert]:
+def safety_alerts_raise(intake: IntakeForm, findings: list[Finding]) -> list[Alert]:
     """Alerts the care team of each safety finding and asks for an urgent message to each."""
     patient = intake.patient
     alerts = []
@@ -408,7 +408,7 @@ def intake_submit(*, intake: IntakeForm, by: User, ip_address: str | None) -> In
     intake.save(update_fields=["status", "submitted_at"])
     _apply_demographics(intake)
     findings = _score_and_screen(intake)
-    _safety_alerts(intake, findings)
+    safety_alerts_raise(intake, findings)
     Patient.objects.filter(pk=intake.patient_id).update(status=PatientStatus.SCREENED)
     return intake
 
@@ -444,7 +444,7 @@ def intake_correct(
     )
     _validated_answers(corrected.answers)
     findings = _score_and_screen(corrected)
-    _safety_alerts(corrected, findings)
+    safety_alerts_raise(corrected, findings)
     patient = intake.patient
     if patient.status in (
         PatientStatus.CLEARED,

@@ -29,7 +29,7 @@ from intake.models import (
     IntakeStatus,
 )
 from intake.screening import Context, cssrs_risk, phq9_item9
-from intake.services import _safety_alerts
+from intake.services import safety_alerts_raise
 from integration.models import MeasureOccasion, MeasureRequest
 from kap_clinic.notifications.content import context_builder_register
 from kap_clinic.notifications.models import Message
@@ -246,7 +246,7 @@ def _safety(measure: MeasureRequest, answers: Mapping[str, int]) -> None:
         )
         for spec in specs
     ]
-    _safety_alerts(intake, findings)
+    safety_alerts_raise(intake, findings)
 
 
 @transaction.atomic

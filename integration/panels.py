@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from integration.selectors import notes_to_sign
+from intake.instruments import INSTRUMENTS
+from integration.measures import measure_link
+from integration.selectors import measures_open_for, notes_to_sign
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
 from kap_clinic.accounts.roles import Role
@@ -29,5 +31,26 @@ panel_register(
         roles=frozenset({Role.THERAPIST, Role.PRESCRIBER}),
         context=_notes_to_sign,
         order=15,
+    )
+)
+
+
+def _measures_open(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {
+        "measures": [
+            (measure, INSTRUMENTS[measure.instrument_key].name, measure_link(measure))
+            for measure in measures_open_for(user=request.user)[:SHOWN]
+        ]
+    }
+
+
+panel_register(
+    Panel(
+        key="integration.measures_open",
+        title="Questionnaires to answer",
+        template="integration/panels/measures_open.html",
+        roles=frozenset({Role.PATIENT}),
+        context=_measures_open,
+        order=20,
     )
 )

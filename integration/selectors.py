@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from integration.models import Note, PsychotherapyNote, Reflection
+from integration.models import MeasureRequest, Note, PsychotherapyNote, Reflection
 from kap_clinic.accounts.access import care_team_q
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
@@ -64,3 +64,11 @@ def reflections_shared_with(*, user: User) -> QuerySet[Reflection]:
 
 def reflections_of_patient_user(*, user: User) -> QuerySet[Reflection]:
     return Reflection.objects.select_related("prompt").filter(patient__user=user)
+
+
+def measures_open_for(*, user: User) -> QuerySet[MeasureRequest]:
+    """The signed-in patient's measures that are due, unanswered and not yet expired."""
+    now = timezone.now()
+    return MeasureRequest.objects.filter(
+        patient__user=user, due_at__lte=now, expires_at__gt=now, answered_at__isnull=True
+    ).order_by("due_at")

@@ -217,3 +217,18 @@ def test_a_phq9_without_item9_raises_no_alert(course: Course, patient_user: User
     url = reverse("integration:measure_answer", args=[measures.measure_token(measure)])
     _client(patient_user).post(url, PHQ9_ANSWERS)
     assert not Alert.objects.exists()
+
+
+def test_the_patients_portal_lists_open_measures_with_their_links(
+    course: Course, patient_user: User, other_patient: Patient
+) -> None:
+    open_measure = _measure(course, "phq9")
+    _measure(course, "gad7", answered_at=timezone.now())
+    _measure(course, "pcl5", due_at=timezone.now() + timedelta(days=1))
+    _measure(course, "phq9", occasion=MeasureOccasion.MONTH_1, expires_at=timezone.now())
+    page = _client(patient_user).get(reverse("accounts:portal")).content.decode()
+    assert "Questionnaires to answer" in page
+    assert measures.measure_link(open_measure) in page
+    assert page.count("/integration/measures/") == 1
+    other = _client(other_patient.user).get(reverse("accounts:portal")).content.decode()
+    assert "/integration/measures/" not in other
