@@ -95,49 +95,42 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
         ]
 
 
-class MedicalAssessmentSerializer(serializers.ModelSerializer[MedicalAssessment]):
+class _AssessmentFields(serializers.Serializer[Any]):
+    """What both assessments show besides their own findings: who, which intake version."""
+
     assessed_by = serializers.CharField(
         source="assessed_by.full_name", read_only=True, allow_null=True
     )
     intake_version = serializers.IntegerField(source="intake.version", read_only=True)
 
+
+_ASSESSMENT_HEAD = ["uuid", "intake_version", "assessed_by"]
+_ASSESSMENT_TAIL = ["decision", "reason", "exclude_override_reason", "created_at"]
+
+
+class MedicalAssessmentSerializer(
+    _AssessmentFields, serializers.ModelSerializer[MedicalAssessment]
+):
     class Meta:
         model = MedicalAssessment
         fields = [
-            "uuid",
-            "intake_version",
-            "assessed_by",
+            *_ASSESSMENT_HEAD,
             "blood_pressure_systolic",
             "blood_pressure_diastolic",
             "heart_rate",
             "oxygen_saturation",
             "weight_kg",
             "history_review",
-            "decision",
-            "reason",
-            "exclude_override_reason",
-            "created_at",
+            *_ASSESSMENT_TAIL,
         ]
 
 
-class ClinicalAssessmentSerializer(serializers.ModelSerializer[ClinicalAssessment]):
-    assessed_by = serializers.CharField(
-        source="assessed_by.full_name", read_only=True, allow_null=True
-    )
-    intake_version = serializers.IntegerField(source="intake.version", read_only=True)
-
+class ClinicalAssessmentSerializer(
+    _AssessmentFields, serializers.ModelSerializer[ClinicalAssessment]
+):
     class Meta:
         model = ClinicalAssessment
-        fields = [
-            "uuid",
-            "intake_version",
-            "assessed_by",
-            "working_diagnoses",
-            "decision",
-            "reason",
-            "exclude_override_reason",
-            "created_at",
-        ]
+        fields = [*_ASSESSMENT_HEAD, "working_diagnoses", *_ASSESSMENT_TAIL]
 
 
 class AssessmentsSerializer(serializers.Serializer[dict[str, Any]]):
