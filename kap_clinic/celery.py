@@ -6,8 +6,18 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kap_clinic.settings")
+
+# The queues, in the order a worker takes them: urgent messages (safety alerts) first, then the
+# outbox dispatcher and other periodic jobs, then ordinary messages, then bulk ones. A worker
+# started without -Q consumes all four; docker-compose.yml and scripts/run.sh name them.
+QUEUE_URGENT = "urgent"
+QUEUE_DISPATCH = "dispatch"
+QUEUE_DEFAULT = "default"
+QUEUE_BULK = "bulk"
+QUEUES = (QUEUE_URGENT, QUEUE_DISPATCH, QUEUE_DEFAULT, QUEUE_BULK)
 
 app = Celery("kap_clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -17,10 +27,20 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],
     # Acknowledge after the task ran, and hand the task back if its worker dies mid-way, so a
-    # killed worker never loses a message; tasks are written to be safe to run twice.
+    # killed worker never loses a message; tasks are written to be safe to run twice. A worker
+    # killed outright leaves its task unacknowledged in Redis until the visibility timeout
+    # (settings: the claim timeout); the outbox dispatcher re-sends its row after the same time.
+    # One task reserved per process, so an urgent task never waits behind prefetched ones.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
+    task_queues=[Queue(name) for name in QUEUES],
+    task_default_queue=QUEUE_DEFAULT,
+    task_routes={
+        "notifications.messages_dispatch": {"queue": QUEUE_DISPATCH},
+        "notifications.daily_digests_queue": {"queue": QUEUE_DISPATCH},
+        "integration.measures_plan_courses": {"queue": QUEUE_DISPATCH},
+    },
     task_time_limit=120,
     task_soft_time_limit=90,
     result_expires=60 * 60 * 24,

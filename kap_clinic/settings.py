@@ -187,7 +187,11 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         # Longer than the longest task time limit, so an unacknowledged task is redelivered only
         # after its worker is truly gone.
-        "visibility_timeout": 60 * 60,
+        # A task a killed worker held is handed out again after this; equal to the outbox's claim
+        # timeout (README, "Delivery guarantees"), longer than the task time limit (120 s).
+        "visibility_timeout": env_int("MESSAGE_CLAIM_TIMEOUT_SECONDS", 180, minimum=1),
+        # Workers take the queues in the order given (urgent first), not round robin.
+        "queue_order_strategy": "priority",
     }
 else:
     _broker_dir = VAR_DIR / "broker"
@@ -205,6 +209,15 @@ else:
 # time zone (clinic policy; 21:00-08:00 by default).
 QUIET_HOURS_START = env_clock("QUIET_HOURS_START", "21:00")
 QUIET_HOURS_END = env_clock("QUIET_HOURS_END", "08:00")
+# Outbox delivery (clinic policy): a transient failure is retried after 30 s, then twice as long
+# each time (with jitter) up to 2 h, until 24 h have passed since the first attempt; then the
+# message fails visibly for staff to resend. A claim older than the claim timeout belongs to a
+# worker that is gone. Messages due now are handed to the broker when their transaction commits.
+MESSAGE_RETRY_FIRST_SECONDS = env_int("MESSAGE_RETRY_FIRST_SECONDS", 30, minimum=1)
+MESSAGE_RETRY_MAX_SECONDS = env_int("MESSAGE_RETRY_MAX_SECONDS", 2 * 60 * 60, minimum=1)
+MESSAGE_RETRY_BUDGET_SECONDS = env_int("MESSAGE_RETRY_BUDGET_SECONDS", 24 * 60 * 60, minimum=1)
+MESSAGE_CLAIM_TIMEOUT_SECONDS = env_int("MESSAGE_CLAIM_TIMEOUT_SECONDS", 180, minimum=1)
+MESSAGE_ENQUEUE_ON_COMMIT = env_bool("MESSAGE_ENQUEUE_ON_COMMIT", True)
 # Text messages: "console" (written to the worker's output; development) or "twilio" (Twilio's
 # Messages REST API, which needs the account SID, auth token and sending number below).
 SMS_BACKEND = env_str("SMS_BACKEND", "console")

@@ -11,7 +11,9 @@ mkdir -p var/broker/queue var/broker/control var/broker/processed var/celery-res
 cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-"$BIN/celery" -A kap_clinic worker --loglevel=INFO --concurrency=2 --hostname="worker@%h" &
+# The queues in priority order (kap_clinic/celery.py), as in docker-compose.yml.
+"$BIN/celery" -A kap_clinic worker --loglevel=INFO --concurrency=2 --hostname="worker@%h" \
+  --queues=urgent,dispatch,default,bulk &
 "$BIN/celery" -A kap_clinic beat --loglevel=INFO --schedule=var/celerybeat-schedule &
 
 echo

@@ -15,7 +15,7 @@ import smtplib
 import sys
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
@@ -54,7 +54,21 @@ class ChannelSender(Protocol):
         recipient: Recipient,
         rendered: Rendered,
         unsubscribe_url: str,
+        connection: Any = None,
     ) -> Delivery: ...
+
+
+def email_connection() -> Any:
+    """A mail connection several sends share (one SMTP session for a task's batch); it opens on
+    the first send and the caller closes it."""
+    return get_connection(fail_silently=False)
+
+
+def message_id_header(message: Message) -> str:
+    """The Message-ID of ``message``: derived from its id alone, so a copy sent again (a crash
+    after the mail server accepted it) carries the same one and mail clients show it once."""
+    domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return f"<{message.uuid}@{domain or 'localhost'}>"
 
 
 # --- email --------------------------------------------------------------------------------------
@@ -66,6 +80,7 @@ class EmailChannel:
         recipient: Recipient,
         rendered: Rendered,
         unsubscribe_url: str,
+        connection: Any = None,
     ) -> Delivery:
         try:
             validate_email(recipient.email)
@@ -81,8 +96,7 @@ class EmailChannel:
                 html += f"\n<p><small>{link}</small></p>"
             headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-        message_id = f"<{message.uuid}.{uuid.uuid4().hex[:8]}@{domain or 'localhost'}>"
+        message_id = message_id_header(message)
         headers["Message-ID"] = message_id
         email = EmailMultiAlternatives(
             subject=rendered.subject,
@@ -100,7 +114,7 @@ class EmailChannel:
                 "text/calendar; charset=utf-8; method=PUBLISH",
             )
         try:
-            get_connection(fail_silently=False).send_messages([email])
+            (connection or email_connection()).send_messages([email])
         except smtplib.SMTPRecipientsRefused:
             raise PermanentDeliveryError("the mail server refused the recipient address") from None
         except (smtplib.SMTPException, OSError) as error:
@@ -112,9 +126,18 @@ class EmailChannel:
 
 # --- SMS ----------------------------------------------------------------------------------------
 class SmsBackend(Protocol):
-    """Sends one text message; returns the gateway's id for it."""
+    """Sends one text message; returns the gateway's id for it.
+
+    A backend whose gateway deduplicates requests by an idempotency key sets
+    ``accepts_idempotency_key = True`` and takes ``idempotency_key`` (stable per message) too.
+    """
 
     def send_sms(self, *, to: str, body: str) -> str: ...
+
+
+def sms_idempotency_key(message: Message) -> str:
+    """The key a deduplicating SMS gateway gets: the message's own id, the same on every send."""
+    return f"kap-message-{message.uuid}"
 
 
 class ConsoleSmsBackend:
@@ -128,7 +151,14 @@ class ConsoleSmsBackend:
 
 
 class TwilioSmsBackend:
-    """Twilio's Messages REST API: a form-encoded POST with basic auth; 201 returns the SID."""
+    """Twilio's Messages REST API: a form-encoded POST with basic auth; 201 returns the SID.
+
+    Twilio's Message resource takes no idempotency key (its I-Twilio-Idempotency-Token header is
+    one Twilio sends on its own webhooks, not one it honours on requests), so a message sent again
+    after a crash reaches the phone twice; README ("Delivery guarantees") states the window.
+    """
+
+    accepts_idempotency_key = False
 
     def __init__(
         self,
@@ -212,6 +242,7 @@ class SmsChannel:
         recipient: Recipient,
         rendered: Rendered,
         unsubscribe_url: str,
+        connection: Any = None,
     ) -> Delivery:
         if not E164.match(recipient.mobile or ""):
             raise PermanentDeliveryError(
@@ -220,7 +251,15 @@ class SmsChannel:
         if not rendered.sms:
             raise PermanentDeliveryError(f"template key '{message.template_key}' has no sms.txt")
         body = rendered.sms[:SMS_MAX_CHARS]
-        return Delivery(provider_id=sms_backend().send_sms(to=recipient.mobile, body=body))
+        backend = sms_backend()
+        if getattr(backend, "accepts_idempotency_key", False):
+            # A gateway that deduplicates by key turns a second send of this message into a no-op.
+            provider_id = backend.send_sms(  # type: ignore[call-arg]
+                to=recipient.mobile, body=body, idempotency_key=sms_idempotency_key(message)
+            )
+        else:
+            provider_id = backend.send_sms(to=recipient.mobile, body=body)
+        return Delivery(provider_id=provider_id)
 
 
 # --- portal -------------------------------------------------------------------------------------
@@ -234,6 +273,7 @@ class PortalChannel:
         recipient: Recipient,
         rendered: Rendered,
         unsubscribe_url: str,
+        connection: Any = None,
     ) -> Delivery:
         if recipient.user is None:
             raise PermanentDeliveryError("the recipient has no portal sign-in")

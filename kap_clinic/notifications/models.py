@@ -58,6 +58,13 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Who holds the claim (the send task's id): a task retried after a database error takes its
+    # own claim back at once. Blank once the outcome is recorded.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    # The retry schedule after a transient failure: the dispatcher takes the row again then.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The first try: the retry budget (policy, 24 h by default) counts from here.
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # What was sent, as rendered: the portal inbox and the message log show it.
     rendered_subject = models.CharField(max_length=300, blank=True)

@@ -19,7 +19,7 @@ def inbox_unread_count(*, user: User) -> int:
 
 
 def messages_for_log(
-    *, status: str = "", recipient_kind: str = "", recipient_id: str = ""
+    *, status: str = "", recipient_kind: str = "", recipient_id: str = "", template_key: str = ""
 ) -> QuerySet[Message]:
     """The message log (callers check the view_message permission first)."""
     messages = Message.objects.select_related("recipient_user").order_by("-send_at", "-id")
@@ -27,6 +27,8 @@ def messages_for_log(
         messages = messages.filter(status=status)
     if recipient_kind:
         messages = messages.filter(recipient_kind=recipient_kind, recipient_id=recipient_id)
+    if template_key:
+        messages = messages.filter(template_key=template_key)
     # The log never loads message text: it may hold clinical content the front desk must not see.
     return messages.defer("rendered_subject", "rendered_body")
 

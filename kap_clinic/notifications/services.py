@@ -1,8 +1,9 @@
 """The one way the domain apps ask for a message, and the ways they cancel or move one.
 
 Call these inside the transaction of the event that causes the message: the row commits or rolls
-back with it, and delivery happens later from the outbox (the dispatcher), so a broker outage never
-fails the event.
+back with it. A message due now is handed to the broker once that transaction commits (urgent
+ones to the urgent queue); anything else, or anything the broker refused, goes out from the
+outbox through the dispatcher, so a broker outage never fails the event.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
+from kap_clinic.notifications.enqueue import messages_enqueue
 from kap_clinic.notifications.models import Channel, ContactPreference, Message, MessageStatus
 from kap_clinic.notifications.policy import outside_quiet_hours
 from kap_clinic.notifications.recipients import (
@@ -38,6 +44,21 @@ def _channel_for(recipient: Recipient, requested: str | None) -> str:
     ):
         channel = Channel.EMAIL
     return channel
+
+
+def _dispatch_now_if_due(defaults: dict[str, Any], *, now: datetime) -> bool:
+    """Marks a message due now as dispatched (so the dispatcher leaves it alone) when it will be
+    enqueued on commit; True when it will."""
+    if not settings.MESSAGE_ENQUEUE_ON_COMMIT or defaults["send_at"] > now:
+        return False
+    defaults["dispatched_at"] = now
+    return True
+
+
+def _enqueue_on_commit(message: Message) -> None:
+    row = (message.id, message.urgent, message.essential)
+    # robust: a broker that is down never fails the event; the row is due for the dispatcher.
+    transaction.on_commit(lambda: messages_enqueue([row]), robust=True)
 
 
 def message_request(
@@ -76,13 +97,16 @@ def message_request(
         "essential": essential,
         "urgent": urgent,
     }
+    at_once = _dispatch_now_if_due(defaults, now=timezone.now())
     try:
         with transaction.atomic():
-            message, _ = Message.objects.get_or_create(
+            message, created = Message.objects.get_or_create(
                 idempotency_key=idempotency_key, defaults=defaults
             )
     except IntegrityError:  # a concurrent request with the same key won the insert
-        message = Message.objects.get(idempotency_key=idempotency_key)
+        message, created = Message.objects.get(idempotency_key=idempotency_key), False
+    if created and at_once:
+        _enqueue_on_commit(message)
     return message
 
 
@@ -94,9 +118,11 @@ def messages_cancel(*, subject_key: str) -> int:
 
 
 @transaction.atomic
-def message_resend(*, message: Message) -> Message:
+def message_resend(
+    *, message: Message, by: Any = None, request: HttpRequest | None = None
+) -> Message:
     """Queues a failed message again as a new row (the failed one stays in the log): now, or when
-    the recipient's quiet hours end.
+    the recipient's quiet hours end; records who asked in the audit log.
 
     Resending the same failed message twice returns the first resend.
     """
@@ -105,26 +131,67 @@ def message_resend(*, message: Message) -> Message:
     recipient = recipient_resolve(message.recipient_kind, message.recipient_id)
     if recipient is None:
         raise ValidationError("The recipient of this message no longer exists.")
-    send_at = timezone.now()
+    now = timezone.now()
+    send_at = now
     if not message.urgent and recipient.quiet_hours:
         send_at = outside_quiet_hours(send_at, time_zone=recipient.zone)
-    resend, _ = Message.objects.get_or_create(
-        idempotency_key=f"resend:{message.uuid}",
-        defaults={
-            "recipient_kind": message.recipient_kind,
-            "recipient_id": message.recipient_id,
-            "recipient_user": message.recipient_user,
-            "channel": message.channel,
-            "template_key": message.template_key,
-            "refs": message.refs,
-            "subject_key": message.subject_key,
-            "send_at": send_at,
-            "essential": message.essential,
-            "urgent": message.urgent,
-            "resent_from": message,
-        },
+    defaults: dict[str, Any] = {
+        "recipient_kind": message.recipient_kind,
+        "recipient_id": message.recipient_id,
+        "recipient_user": message.recipient_user,
+        "channel": message.channel,
+        "template_key": message.template_key,
+        "refs": message.refs,
+        "subject_key": message.subject_key,
+        "send_at": send_at,
+        "essential": message.essential,
+        "urgent": message.urgent,
+        "resent_from": message,
+    }
+    at_once = _dispatch_now_if_due(defaults, now=now)
+    resend, created = Message.objects.get_or_create(
+        idempotency_key=f"resend:{message.uuid}", defaults=defaults
     )
+    if created and at_once:
+        _enqueue_on_commit(resend)
+    if created:
+        audit_record(
+            action=AuditAction.CREATE,
+            request=request,
+            actor=by,
+            obj=resend,
+            detail="resend of a message",
+        )
     return resend
+
+
+def messages_resend_failed(
+    *,
+    by: Any,
+    request: HttpRequest | None = None,
+    recipient_kind: str = "",
+    recipient_id: str = "",
+    template_key: str = "",
+    limit: int = 1000,
+) -> int:
+    """Resends every failed message that matches the filter and has not been resent yet (after an
+    outage outlasted the retry budget); returns how many were queued again.
+
+    Each resend commits on its own, so one recipient who is gone does not hold back the others.
+    """
+    failed = Message.objects.filter(status=MessageStatus.FAILED, resends__isnull=True)
+    if recipient_kind:
+        failed = failed.filter(recipient_kind=recipient_kind, recipient_id=recipient_id)
+    if template_key:
+        failed = failed.filter(template_key=template_key)
+    count = 0
+    for message in failed.order_by("send_at", "id")[:limit]:
+        try:
+            message_resend(message=message, by=by, request=request)
+        except ValidationError:
+            continue
+        count += 1
+    return count
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ urlpatterns = [
         name="message_log_recipient",
     ),
     path("log/message/<uuid:message_uuid>/resend/", views.message_resend_view, name="resend"),
+    path("log/resend-failed/", views.messages_resend_failed_view, name="resend_failed"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("library/", views.library, name="library"),
     path("library/new/", views.article_create, name="article_create"),

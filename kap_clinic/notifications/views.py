@@ -11,6 +11,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
@@ -28,7 +29,11 @@ from kap_clinic.notifications.selectors import (
     inbox_messages,
     messages_for_log,
 )
-from kap_clinic.notifications.services import contact_preference_set, message_resend
+from kap_clinic.notifications.services import (
+    contact_preference_set,
+    message_resend,
+    messages_resend_failed,
+)
 from kap_clinic.pagination import paginate
 
 
@@ -58,13 +63,20 @@ def _log_page(
     request: AuthenticatedRequest, *, recipient_kind: str = "", recipient_id: str = ""
 ) -> HttpResponse:
     status = request.GET.get("status", "")
-    log = messages_for_log(status=status, recipient_kind=recipient_kind, recipient_id=recipient_id)
+    template_key = request.GET.get("template", "")
+    log = messages_for_log(
+        status=status,
+        recipient_kind=recipient_kind,
+        recipient_id=recipient_id,
+        template_key=template_key,
+    )
     return render(
         request,
         "notifications/message_list.html",
         {
             "status": status,
             "statuses": MessageStatus.choices,
+            "template_key": template_key,
             "recipient_kind": recipient_kind,
             "recipient_id": recipient_id,
             "can_resend": request.user.has_perm("notifications.resend_message"),
@@ -98,18 +110,37 @@ def message_log_recipient(
 def message_resend_view(request: AuthenticatedRequest, message_uuid: UUID) -> HttpResponse:
     message = get_object_or_404(Message, uuid=message_uuid)
     try:
-        resend = message_resend(message=message)
+        message_resend(message=message, by=request.user, request=request)
     except ValidationError as error:
         flash.error(request, " ".join(error.messages))
     else:
-        audit_record(
-            action=AuditAction.CREATE, request=request, obj=resend, detail="resend of a message"
-        )
         flash.success(request, "The message is queued again.")
+    return _back_to_log(request)
+
+
+def _back_to_log(request: AuthenticatedRequest) -> HttpResponse:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""
     return redirect(target or "notifications:message_log")
+
+
+@require_POST
+@permission_required("notifications.resend_message")
+def messages_resend_failed_view(request: AuthenticatedRequest) -> HttpResponse:
+    """Resends the failed messages the log's filter shows (one recipient, one template, or all)."""
+    count = messages_resend_failed(
+        by=request.user,
+        request=request,
+        recipient_kind=request.POST.get("recipient_kind", ""),
+        recipient_id=request.POST.get("recipient_id", ""),
+        template_key=request.POST.get("template", ""),
+    )
+    if count:
+        flash.success(request, f"{count} failed message{pluralize(count)} queued again.")
+    else:
+        flash.info(request, "No failed message to resend.")
+    return _back_to_log(request)
 
 
 # --- unsubscribe --------------------------------------------------------------------------------

@@ -41,6 +41,12 @@ def example_context(message: Message) -> dict[str, Any] | None:
 
 
 @pytest.fixture
+def dispatcher_only(settings: Any) -> None:
+    """Messages wait for the dispatcher instead of being handed to the broker on commit."""
+    settings.MESSAGE_ENQUEUE_ON_COMMIT = False
+
+
+@pytest.fixture
 def example_template() -> Iterator[str]:
     context_builder_register(EXAMPLE, example_context)
     yield EXAMPLE

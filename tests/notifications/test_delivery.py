@@ -7,16 +7,20 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from intake.models import Patient
+from kap_clinic.celery import app as celery_app
 from kap_clinic.notifications import delivery
+from kap_clinic.notifications.channels import message_id_header
 from kap_clinic.notifications.errors import TransientDeliveryError
 from kap_clinic.notifications.models import Message, MessageStatus
-from kap_clinic.notifications.tasks import message_send
+from kap_clinic.notifications.tasks import message_send, messages_send
 from tests.notifications.conftest import queue_for
 
-pytestmark = pytest.mark.django_db
+# The dispatcher's own tests: messages are not handed to the broker when they are requested.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dispatcher_only")]
 
 
 @pytest.fixture
@@ -24,10 +28,10 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Ids the dispatcher hands to the broker (recorded instead of sent)."""
     sent: list[int] = []
 
-    def record(*, args: tuple[int], retry: bool) -> None:
-        sent.append(args[0])
+    def record(name: str, *, args: tuple[list[int]], queue: str, retry: bool) -> None:
+        sent.extend(args[0])
 
-    monkeypatch.setattr(message_send, "apply_async", record)
+    monkeypatch.setattr(celery_app, "send_task", record)
     return sent
 
 
@@ -110,7 +114,7 @@ def test_sending_records_the_outcome_and_the_rendered_text(
     assert message.status == MessageStatus.SENT
     assert message.attempts == 1
     assert message.sent_at is not None
-    assert message.provider_id.startswith(f"<{message.uuid}.")
+    assert message.provider_id == message_id_header(message) == f"<{message.uuid}@localhost>"
     assert message.rendered_subject == "Reminder: your dosing session on Wednesday 10 June"
     # 18:00 UTC is 2 PM in the patient's zone (New York, EDT).
     assert "at 2:00 PM." in message.rendered_body
@@ -191,44 +195,93 @@ def test_a_message_whose_subject_is_gone_is_cancelled(
     assert mail.outbox == []
 
 
-def test_a_transient_error_puts_the_message_back_for_a_retry(
-    patient: Patient, example_template: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise TransientDeliveryError("the mail server could not be reached (TimeoutError)")
+def _refuse(*args: Any, **kwargs: Any) -> None:
+    raise TransientDeliveryError("the mail server could not be reached (TimeoutError)")
 
-    monkeypatch.setattr(delivery.channel_for("email"), "send", refuse)
+
+def test_a_transient_error_schedules_the_next_attempt_on_the_row(
+    patient: Patient,
+    example_template: str,
+    monkeypatch: pytest.MonkeyPatch,
+    enqueued: list[int],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    monkeypatch.setattr(delivery.channel_for("email"), "send", _refuse)
     message = queue_for(patient, "flaky")
-    with pytest.raises(TransientDeliveryError):
-        delivery.message_deliver(message_id=message.id)
+    before = timezone.now()
+    assert delivery.message_deliver(message_id=message.id) == MessageStatus.QUEUED
     message.refresh_from_db()
     assert (message.status, message.attempts) == (MessageStatus.QUEUED, 1)
     assert "could not be reached" in message.last_error
+    assert message.dispatched_at is None
+    # 30 s after the first try (policy), half of it jitter.
+    assert message.next_attempt_at is not None
+    assert before + timedelta(seconds=15) <= message.next_attempt_at
+    assert message.next_attempt_at <= timezone.now() + timedelta(seconds=30)
+    # Neither the dispatcher nor a stray task takes it before then...
+    assert delivery.messages_dispatch() == 0
+    assert delivery.message_deliver(message_id=message.id) == "skipped"
+    # ...the dispatcher does once it is due.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery.messages_dispatch(now=message.next_attempt_at) == 1
+    assert enqueued == [message.id]
 
 
-def test_transient_errors_retry_with_backoff_up_to_the_limit_then_fail(
+def test_the_retry_schedule_doubles_from_30_seconds_up_to_two_hours_with_jitter() -> None:
+    for attempts, full in [(1, 30), (2, 60), (3, 120), (8, 3840), (9, 7200), (20, 7200)]:
+        delays = [delivery.retry_delay(attempts).total_seconds() for _ in range(50)]
+        assert all(full / 2 <= delay <= full for delay in delays), (attempts, delays)
+        assert len(set(delays)) > 1  # jittered
+
+
+def test_transient_errors_retry_until_the_budget_is_spent_then_fail(
     patient: Patient, example_template: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise TransientDeliveryError("the mail server could not be reached (TimeoutError)")
-
-    monkeypatch.setattr(delivery.channel_for("email"), "send", refuse)
+    monkeypatch.setattr(delivery.channel_for("email"), "send", _refuse)
     message = queue_for(patient, "down")
-    # Eager apply runs the declared retries one after another, without their countdowns.
-    message_send.apply(args=(message.id,))
+    assert delivery.message_deliver(message_id=message.id) == MessageStatus.QUEUED
+    # Nearly a day of retries later (policy budget 24 h): the next wait would pass the budget.
+    Message.objects.filter(id=message.id).update(
+        first_attempt_at=timezone.now() - timedelta(hours=24) + timedelta(seconds=10),
+        next_attempt_at=timezone.now(),
+    )
+    assert delivery.message_deliver(message_id=message.id) == MessageStatus.FAILED
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
-    assert message.attempts == delivery.MAX_ATTEMPTS
+    assert message.attempts == 2
+    assert message.next_attempt_at is None
     assert "could not be reached" in message.last_error
 
 
-def test_the_send_task_declares_its_retry_policy() -> None:
-    assert message_send.autoretry_for == (TransientDeliveryError,)
-    assert message_send.retry_backoff is True
-    assert message_send.retry_jitter is True
-    assert message_send.max_retries == delivery.MAX_RETRIES
-    # Short countdowns only: the outbox, not the broker, holds messages for later.
-    assert message_send.retry_backoff_max <= 60
+def test_the_send_task_retries_a_database_error_and_takes_its_own_claim_back(
+    patient: Patient, example_template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = queue_for(patient, "db-restart", channel="email")
+    real_resolve = delivery.recipient_resolve
+    failures = [OperationalError("server closed the connection unexpectedly")]
+
+    def resolve_once_broken(*args: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real_resolve(*args)
+
+    monkeypatch.setattr(delivery, "recipient_resolve", resolve_once_broken)
+    # Eager apply runs the declared retry at once; the claim made before the error is the task's
+    # own, so the retry sends without waiting for the claim timeout.
+    messages_send.apply(args=([message.id],))
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert failures == []
+    assert len(mail.outbox) == 1
+
+
+def test_the_send_tasks_declare_a_short_database_retry_and_no_delivery_retry() -> None:
+    for task in (message_send, messages_send):
+        assert task.autoretry_for == (OperationalError, InterfaceError)
+        assert task.retry_jitter is True
+        # Short countdowns only: the outbox row, not the broker, holds messages for later.
+        assert task.retry_backoff_max <= 10
+        assert TransientDeliveryError not in task.autoretry_for
 
 
 def test_the_beat_schedule_runs_the_dispatcher_every_minute_and_the_digest() -> None:
@@ -251,11 +304,11 @@ def test_when_the_broker_refuses_the_dispatcher_stops_and_leaves_messages_due_fo
 ) -> None:
     attempts: list[int] = []
 
-    def refuse(*, args: tuple[int], retry: bool) -> None:
-        attempts.append(args[0])
+    def refuse(name: str, *, args: tuple[list[int]], queue: str, retry: bool) -> None:
+        attempts.append(args[0][0])
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(message_send, "apply_async", refuse)
+    monkeypatch.setattr(celery_app, "send_task", refuse)
     for number in range(3):
         queue_for(patient, f"held-{number}")
     # Real commits (a transactional test): the enqueue runs when each batch commits.

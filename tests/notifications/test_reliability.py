@@ -35,7 +35,13 @@ from tests.notifications.worker_support import (
     worker_stop,
 )
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# The test process is not one of the workers' broker clients: its messages go out through the
+# dispatcher (a child process), as they would when the broker refused them on commit.
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("dispatcher_only"),
+]
 
 
 def _queue(user: User, count: int, *, prefix: str) -> list[Message]:
