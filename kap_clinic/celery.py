@@ -6,7 +6,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kap_clinic.settings")
 
@@ -34,7 +34,8 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    task_queues=[Queue(name) for name in QUEUES],
+    # One direct exchange per queue, routed by the queue's own name.
+    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
     task_default_queue=QUEUE_DEFAULT,
     task_routes={
         "notifications.messages_dispatch": {"queue": QUEUE_DISPATCH},

@@ -27,6 +27,35 @@ DISPATCH_SCRIPT = (
     "print(messages_dispatch(batch_size=int(sys.argv[1])))"
 )
 
+# Beat, sped up: the dispatcher again every ``interval`` seconds, surviving a database restart.
+DISPATCH_LOOP_SCRIPT = (
+    "import sys, time, django; django.setup(); "
+    "from django.db import connection; "
+    "from kap_clinic.notifications.delivery import messages_dispatch\n"
+    "while True:\n"
+    "    try:\n"
+    "        messages_dispatch()\n"
+    "    except Exception:\n"
+    "        connection.close()\n"
+    "    time.sleep(float(sys.argv[1]))\n"
+)
+# The web process: requests messages (to the user with the given UUID) in one transaction and
+# prints their ids; messages due now are enqueued when it commits.
+REQUEST_SCRIPT = (
+    "import sys, django; django.setup(); "
+    "from django.db import transaction; "
+    "from kap_clinic.accounts.models import User; "
+    "from kap_clinic.notifications.recipients import recipient_for_user; "
+    "from kap_clinic.notifications.services import message_request, SAFETY_ALERT; "
+    "user = User.objects.get(uuid=sys.argv[1]); "
+    "urgent = sys.argv[3] == 'urgent'; "
+    "atomic = transaction.atomic(); atomic.__enter__(); "
+    "ids = [message_request(recipient=recipient_for_user(user), template_key=SAFETY_ALERT, "
+    "idempotency_key=f'{sys.argv[2]}-{n}', refs={'path': '/'}, channel='email', "
+    "essential=True, urgent=urgent).id for n in range(int(sys.argv[4]))]; "
+    "atomic.__exit__(None, None, None); print(' '.join(map(str, ids)))"
+)
+
 
 def children_database_url() -> str:
     settings = connection.settings_dict
@@ -138,3 +167,26 @@ def dispatch(env: dict[str, str], *, batch_size: int = 500) -> int:
 
 def deliveries(log: Path) -> list[str]:
     return log.read_text().split() if log.exists() else []
+
+
+def dispatcher_loop_start(env: dict[str, str], *, interval: float = 0.5) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", DISPATCH_LOOP_SCRIPT, str(interval)], cwd=PROJECT_ROOT, env=env
+    )
+
+
+def request_in_child(
+    env: dict[str, str], *, user_uuid: str, prefix: str, urgent: bool, count: int = 1
+) -> list[int]:
+    """Requests ``count`` alerts to a user from a child process (as the web app would)."""
+    result = subprocess.run(
+        [sys.executable, "-c", REQUEST_SCRIPT, user_uuid, prefix,
+         "urgent" if urgent else "essential", str(count)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    return [int(pk) for pk in result.stdout.decode().split()]
