@@ -76,6 +76,11 @@ app.conf.update(
 app.autodiscover_tasks()
 
 
+@app.task(name="kap_clinic.noop", ignore_result=True)
+def noop() -> None:
+    """Does nothing: `make bench` measures the worker's own ceiling with it."""
+
+
 @app.task(name="kap_clinic.ping")
 def ping() -> str:
     """Answers "pong": proves that a worker is consuming tasks (used by /healthz and the tests)."""
