@@ -135,11 +135,6 @@ class SmsBackend(Protocol):
     def send_sms(self, *, to: str, body: str) -> str: ...
 
 
-def sms_idempotency_key(message: Message) -> str:
-    """The key a deduplicating SMS gateway gets: the message's own id, the same on every send."""
-    return f"kap-message-{message.uuid}"
-
-
 class ConsoleSmsBackend:
     """Development: writes the text to standard output instead of sending it."""
 
@@ -153,9 +148,9 @@ class ConsoleSmsBackend:
 class TwilioSmsBackend:
     """Twilio's Messages REST API: a form-encoded POST with basic auth; 201 returns the SID.
 
-    Twilio's Message resource takes no idempotency key (its I-Twilio-Idempotency-Token header is
-    one Twilio sends on its own webhooks, not one it honours on requests), so a message sent again
-    after a crash reaches the phone twice; README ("Delivery guarantees") states the window.
+    Twilio's Message resource documents no idempotency key for creating a message (its
+    I-Twilio-Idempotency-Token header is one Twilio sends on its own webhooks), so a message sent
+    again after a crash reaches the phone twice; README ("Delivery guarantees") states the window.
     """
 
     accepts_idempotency_key = False
@@ -232,6 +227,11 @@ def sms_backend() -> SmsBackend:
         return TwilioSmsBackend()
     backend: SmsBackend = import_string(name)()
     return backend
+
+
+def sms_idempotency_key(message: Message) -> str:
+    """The key a deduplicating SMS gateway gets: the message's own id, the same on every send."""
+    return f"kap-message-{message.uuid}"
 
 
 class SmsChannel:
