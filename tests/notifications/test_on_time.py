@@ -95,13 +95,13 @@ def test_an_urgent_message_goes_out_within_seconds_past_a_bulk_backlog(
     tmp_path: Path, therapist: User, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     log = tmp_path / "deliveries.log"
-    # A mail server that takes 30 ms a message: 400 bulk messages are about 6 s of work for the
-    # worker's two processes.
-    env = child_env(redis_url=isolated_redis_url(), delivery_log=log, KAP_TEST_SEND_SECONDS="0.03")
+    # A mail server that takes 50 ms a message: 400 bulk messages (8 tasks of 50) are about 10 s
+    # of work for the worker's two processes.
+    env = child_env(redis_url=isolated_redis_url(), delivery_log=log, KAP_TEST_SEND_SECONDS="0.05")
     backlog = _bulk(therapist, 400, prefix="bulk")
     assert dispatch(env) == len(backlog)  # every bulk send is in the broker before the alert
     processes.append(worker_start(env, name="backlog", pool="prefork", concurrency=2))
-    wait_until(lambda: _count(status=MessageStatus.SENT) >= 20, timeout=60, what="bulk sends")
+    wait_until(lambda: _count(status=MessageStatus.SENT) >= 1, timeout=60, what="bulk sends")
 
     # The web process requests a safety alert; it is enqueued when its transaction commits.
     (alert_id,) = request_in_child(env, user_uuid=str(therapist.uuid), prefix="alert", urgent=True)
@@ -112,8 +112,14 @@ def test_an_urgent_message_goes_out_within_seconds_past_a_bulk_backlog(
     assert alert.sent_at is not None
     assert alert.dispatched_at is not None  # the on-commit path, not the dispatcher
     assert alert.sent_at - alert.created_at < timedelta(seconds=10)
-    # It jumped the queue: most of the backlog was still waiting when it went out.
-    assert _count(id__in=[m.id for m in backlog], sent_at__lt=alert.sent_at) < len(backlog) / 2
+    # It jumped the queue: bulk sends enqueued before it were still waiting when it went out (in
+    # one queue, only the two tasks in progress could have finished after it).
+    wait_until(
+        lambda: _count(status=MessageStatus.SENT) == len(backlog) + 1,
+        timeout=60,
+        what="the backlog to drain",
+    )
+    assert _count(id__in=[m.id for m in backlog], sent_at__gt=alert.sent_at) >= 100
 
 
 class _Inbox:
