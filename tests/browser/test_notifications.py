@@ -83,9 +83,34 @@ def test_the_front_desk_resends_a_failed_message_from_the_log(
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("the recipient has no valid email address")).to_be_visible()
     assert not overflows_horizontally(page)
-    page.get_by_role("button", name="Resend").click()
+    page.get_by_role("button", name="Resend", exact=True).click()
     expect(page.get_by_text("The message is queued again.")).to_be_visible()
     assert Message.objects.filter(status=MessageStatus.QUEUED, resent_from__isnull=False).exists()
+
+
+def test_the_front_desk_resends_every_failed_message_of_one_type_after_an_outage(
+    page: Page, live_server: LiveServer, front_desk: User, patient: Patient
+) -> None:
+    for key in ("outage-1", "outage-2"):
+        _message(
+            patient,
+            key,
+            channel=Channel.EMAIL,
+            status=MessageStatus.FAILED,
+            attempts=9,
+            last_error="the mail server could not be reached (ConnectionRefusedError)",
+        )
+    _sign_in(page, live_server, front_desk)
+    _open_navigation(page)
+    page.get_by_role("link", name="Messages").click()
+    page.get_by_label("Status").select_option("failed")
+    page.get_by_label("Message type").fill("example.appointment_reminder")
+    page.get_by_role("button", name="Filter").click()
+    assert unlabelled_controls(page) == []
+    assert not overflows_horizontally(page)
+    page.get_by_role("button", name="Resend all failed messages matching this filter").click()
+    expect(page.get_by_text("2 failed messages queued again.")).to_be_visible()
+    assert Message.objects.filter(resent_from__isnull=False).count() == 2
 
 
 def test_a_clinic_admin_writes_an_article_that_a_patient_reads(
