@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from django import template
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 register = template.Library()
@@ -15,14 +14,14 @@ register = template.Library()
 def credential_state(expires_on: date, today: date, warning_days: int) -> SafeString:
     """A badge for one credential: expired (red), expiring within the warning window (amber)."""
     if expires_on < today:
-        return format_html('<span class="badge text-bg-danger">Expired</span>')
+        return SafeString('<span class="badge text-bg-danger">Expired</span>')
     if (expires_on - today).days <= warning_days:
-        return format_html('<span class="badge text-bg-warning">Expires soon</span>')
-    return format_html("")
+        return SafeString('<span class="badge text-bg-warning">Expires soon</span>')
+    return SafeString("")
 
 
 @register.simple_tag
 def clinician_expired_badge(expired: bool) -> SafeString:
     if expired:
-        return format_html('<span class="badge text-bg-danger">Credential expired</span>')
-    return format_html("")
+        return SafeString('<span class="badge text-bg-danger">Credential expired</span>')
+    return SafeString("")
