@@ -185,11 +185,11 @@ class DeaRegistrationForm(CredentialFormMixin, forms.ModelForm):
 
 class InvitationAcceptForm(forms.Form):
     password = forms.CharField(
-        label="New password",
+        label="Choose a password",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password_again = forms.CharField(
-        label="New password again",
+        label="Repeat the password",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
