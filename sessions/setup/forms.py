@@ -9,7 +9,16 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from kap_clinic.timezones import time_zone_choices
-from sessions.models import Location, OpeningHours, Room, SiteCertification
+from sessions.models import (
+    ESKETAMINE_MINIMUM_MONITORING_MINUTES,
+    DosingPolicy,
+    Location,
+    OpeningHours,
+    Protocol,
+    Room,
+    Route,
+    SiteCertification,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -132,3 +141,93 @@ class SiteCertificationForm(forms.ModelForm):
             if duplicate.exists():
                 self.add_error("number", "This certification number is already on file.")
         return cleaned
+
+
+class ProtocolForm(forms.ModelForm):
+    class Meta:
+        model = Protocol
+        fields = [
+            "name",
+            "drug",
+            "route",
+            "dose_rule",
+            "dose_minimum",
+            "dose_maximum",
+            "dose_default",
+            "dosing_sessions",
+            "minimum_spacing_hours",
+            "planned_interval_days",
+            "preparation_minutes",
+            "dosing_minutes",
+            "integration_minutes",
+            "administration_minutes",
+            "vitals_every_minutes_during",
+            "vitals_every_minutes_after",
+            "blood_pressure_check_minutes",
+            "minimum_monitoring_minutes",
+            "device_mg",
+            "minutes_between_devices",
+            "first_session_dose_maximum",
+            "first_session_dose_maximum_65_and_over",
+            "rems_form_required",
+            "is_active",
+            "source",
+            "articles",
+        ]
+        widgets = {
+            "articles": forms.CheckboxSelectMultiple,
+            "source": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"articles": "Preparation reading", "rems_form_required": "REMS form required"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Save protocol")
+
+    def clean(self) -> dict[str, Any]:
+        """The protocol's own constraints, reported on their fields (not as a bare constraint)."""
+        cleaned: dict[str, Any] = super().clean() or {}
+        minimum, maximum = cleaned.get("dose_minimum"), cleaned.get("dose_maximum")
+        default = cleaned.get("dose_default")
+        if minimum is not None and maximum is not None and maximum < minimum:
+            self.add_error("dose_maximum", "The highest dose is below the lowest dose.")
+        elif (
+            default is not None
+            and minimum is not None
+            and maximum is not None
+            and not minimum <= default <= maximum
+        ):
+            self.add_error(
+                "dose_default", "The usual dose must lie between the lowest and highest."
+            )
+        monitoring = cleaned.get("minimum_monitoring_minutes")
+        if (
+            cleaned.get("route") == Route.INTRANASAL_ESKETAMINE
+            and monitoring is not None
+            and monitoring < ESKETAMINE_MINIMUM_MONITORING_MINUTES
+        ):
+            self.add_error(
+                "minimum_monitoring_minutes",
+                "Esketamine needs at least 120 minutes of monitoring (Spravato REMS).",
+            )
+        return cleaned
+
+
+class DosingPolicyForm(forms.ModelForm):
+    class Meta:
+        model = DosingPolicy
+        fields = [
+            "predose_systolic_maximum",
+            "predose_diastolic_maximum",
+            "fasting_solids_hours",
+            "clear_liquids_hours",
+            "no_driving_text",
+            "discharge_systolic_margin",
+            "integration_prompt_time",
+            "next_morning_checkin_time",
+        ]
+        widgets = {"integration_prompt_time": TIME, "next_morning_checkin_time": TIME}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Save dosing policy")

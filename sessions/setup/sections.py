@@ -57,6 +57,26 @@ def register() -> None:
             order=30,
         )
     )
+    setup_section_register(
+        SetupSection(
+            key="sessions.protocols",
+            title="Protocols",
+            description="Drug, route, dose range, number and spacing of sessions, monitoring "
+            "cadence and preparation reading of each treatment protocol.",
+            url_name="sessions:setup:protocol_list",
+            order=40,
+        )
+    )
+    setup_section_register(
+        SetupSection(
+            key="sessions.dosing_policy",
+            title="Dosing policy",
+            description="Pre-dose blood pressure limits, fasting, driving advice, discharge "
+            "margin and the times of after-dose messages.",
+            url_name="sessions:setup:dosing_policy",
+            order=50,
+        )
+    )
     wizard_step_register(
         WizardStep(
             key="sessions.location",

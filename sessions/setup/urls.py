@@ -26,5 +26,9 @@ urlpatterns = [
     ),
     path("opening-hours/<int:hours_id>/remove/", views.opening_hours_remove, name="hours_remove"),
     path("rooms/new/", views.room_create, name="room_create"),
+    path("protocols/", views.protocol_list, name="protocol_list"),
+    path("protocols/new/", views.protocol_create, name="protocol_create"),
+    path("protocols/<uuid:protocol_uuid>/", views.protocol_edit, name="protocol_edit"),
+    path("dosing-policy/", views.dosing_policy_edit, name="dosing_policy"),
     path("rooms/<uuid:room_uuid>/", views.room_edit, name="room_edit"),
 ]

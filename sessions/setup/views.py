@@ -16,13 +16,16 @@ from django.views.decorators.http import require_POST
 
 from kap_clinic.accounts.access import AuthenticatedRequest, role_required
 from kap_clinic.accounts.roles import Role
+from kap_clinic.clinic.records import record_form, record_list
 from kap_clinic.clinic.selectors import expiry_warning_days
 from kap_clinic.clinic.views import admin_required
-from sessions.models import Location, OpeningHours, Room, SiteCertification
+from sessions.models import DosingPolicy, Location, OpeningHours, Protocol, Room, SiteCertification
 from sessions.setup import services
 from sessions.setup.forms import (
+    DosingPolicyForm,
     LocationForm,
     OpeningHoursForm,
+    ProtocolForm,
     RoomForm,
     SiteCertificationForm,
 )
@@ -222,4 +225,64 @@ def certification_remove(request: AuthenticatedRequest, certification_uuid: UUID
     messages.success(request, "Certification removed.")
     return redirect(
         reverse("sessions:setup:location_detail", kwargs={"location_uuid": location.uuid})
+    )
+
+
+# --- protocols and the dosing policy --------------------------------------------------------------
+
+
+@role_required(Role.CLINIC_ADMIN)
+def protocol_list(request: AuthenticatedRequest) -> HttpResponse:
+    return record_list(
+        request,
+        title="Protocols",
+        intro="How each course is dosed, spaced and monitored. Every number cites its source.",
+        queryset=Protocol.objects.all(),
+        columns=[
+            ("Protocol", lambda protocol: protocol.name),
+            ("Route", lambda protocol: protocol.get_route_display()),
+            ("Dosing sessions", lambda protocol: protocol.dosing_sessions),
+            ("In use", lambda protocol: "Yes" if protocol.is_active else "No"),
+        ],
+        edit_url=lambda protocol: reverse("sessions:setup:protocol_edit", args=[protocol.uuid]),
+        create_url=reverse("sessions:setup:protocol_create"),
+        create_label="Add a protocol",
+    )
+
+
+@role_required(Role.CLINIC_ADMIN)
+def protocol_create(request: AuthenticatedRequest) -> HttpResponse:
+    return _protocol_form(request, None)
+
+
+@role_required(Role.CLINIC_ADMIN)
+def protocol_edit(request: AuthenticatedRequest, protocol_uuid: UUID) -> HttpResponse:
+    return _protocol_form(request, get_object_or_404(Protocol, uuid=protocol_uuid))
+
+
+def _protocol_form(request: AuthenticatedRequest, protocol: Protocol | None) -> HttpResponse:
+    back = reverse("sessions:setup:protocol_list")
+    return record_form(
+        request,
+        form_class=ProtocolForm,
+        instance=protocol,
+        title=f"Edit {protocol.name}" if protocol else "New protocol",
+        what="protocol",
+        back_url=back,
+        back_label="Protocols",
+        done_url=back,
+    )
+
+
+@role_required(Role.CLINIC_ADMIN)
+def dosing_policy_edit(request: AuthenticatedRequest) -> HttpResponse:
+    return record_form(
+        request,
+        form_class=DosingPolicyForm,
+        instance=DosingPolicy.current(),
+        title="Dosing policy",
+        what="dosing policy",
+        back_url=reverse("clinic:index"),
+        back_label="Set-up",
+        done_url=reverse("sessions:setup:dosing_policy"),
     )
