@@ -58,7 +58,6 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Patients", "intake:patient_list"),
         ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
-        ("Intake policy", "intake:clinic_policy_edit"),
         ("Outcomes", "integration:clinic_outcomes"),
         ("Messages", "notifications:message_log"),
         ("Library", "notifications:library"),

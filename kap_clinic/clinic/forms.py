@@ -153,7 +153,10 @@ class LicenceForm(CredentialFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Save licence")
-        self.fields["kind"].choices = LicenceKind.choices  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [  # type: ignore[attr-defined]
+            ("", "Choose a licence"),
+            *LicenceKind.choices,
+        ]
 
     def clean_jurisdiction(self) -> str:
         return str(self.cleaned_data["jurisdiction"]).strip().upper()

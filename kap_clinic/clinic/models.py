@@ -194,8 +194,9 @@ class DeaRegistration(CredentialDates):
 
     @property
     def schedules_display(self) -> str:
-        labels = dict(DeaSchedule.choices)
-        return ", ".join(str(labels.get(code, code)) for code in self.schedule_list)
+        """As DEA prints them: II, IIN, III, IIIN, IV, V."""
+        short = {"2": "II", "2N": "IIN", "3": "III", "3N": "IIIN", "4": "IV", "5": "V"}
+        return ", ".join(short.get(code, code) for code in self.schedule_list)
 
     @property
     def covers_ketamine(self) -> bool:

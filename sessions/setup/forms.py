@@ -11,6 +11,7 @@ from django import forms
 from kap_clinic.timezones import time_zone_choices
 from sessions.models import (
     ESKETAMINE_MINIMUM_MONITORING_MINUTES,
+    CertificationKind,
     DosingPolicy,
     Location,
     OpeningHours,
@@ -18,6 +19,7 @@ from sessions.models import (
     Room,
     Route,
     SiteCertification,
+    Weekday,
 )
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -106,6 +108,7 @@ class OpeningHoursForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["weekday"].choices = [("", "Choose a day"), *Weekday.choices]  # type: ignore[attr-defined]
         self.helper = _helper("Add opening hours")
 
     def clean(self) -> dict[str, Any]:
@@ -126,6 +129,10 @@ class SiteCertificationForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [  # type: ignore[attr-defined]
+            ("", "Choose a certification"),
+            *CertificationKind.choices,
+        ]
         self.helper = _helper("Save certification")
 
     def clean(self) -> dict[str, Any]:
@@ -178,10 +185,37 @@ class ProtocolForm(forms.ModelForm):
             "articles": forms.CheckboxSelectMultiple,
             "source": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"articles": "Preparation reading", "rems_form_required": "REMS form required"}
+        labels = {
+            "articles": "Preparation reading",
+            "rems_form_required": "REMS patient monitoring form required",
+            "is_active": "In use for new courses",
+            "dose_rule": "Dose rule",
+            "dose_minimum": "Lowest dose",
+            "dose_maximum": "Highest dose",
+            "dose_default": "Usual dose",
+            "dosing_sessions": "Number of dosing sessions",
+            "minimum_spacing_hours": "Minimum hours between doses",
+            "planned_interval_days": "Days between planned doses",
+            "preparation_minutes": "Preparation session (minutes)",
+            "dosing_minutes": "Dosing appointment (minutes)",
+            "integration_minutes": "Integration session (minutes)",
+            "administration_minutes": "Time to give the medicine (minutes)",
+            "vitals_every_minutes_during": "Vitals every … minutes while dosing",
+            "vitals_every_minutes_after": "Vitals every … minutes after dosing",
+            "blood_pressure_check_minutes": "Peak blood pressure check (minutes after dosing)",
+            "minimum_monitoring_minutes": "Minimum monitoring (minutes)",
+            "device_mg": "Milligrams per device",
+            "minutes_between_devices": "Minutes between devices",
+            "first_session_dose_maximum": "Highest first-session dose",
+            "first_session_dose_maximum_65_and_over": "Highest first-session dose at 65 or over",
+            "source": "Sources",
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields[
+            "articles"
+        ].help_text = "Articles of the preparation library sent with bookings and dosing reminders."
         self.helper = _helper("Save protocol")
 
     def clean(self) -> dict[str, Any]:
