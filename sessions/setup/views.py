@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 from kap_clinic.accounts.access import AuthenticatedRequest, role_required
 from kap_clinic.accounts.roles import Role
 from kap_clinic.clinic.records import record_form, record_list
-from kap_clinic.clinic.selectors import expiry_warning_days
+from kap_clinic.clinic.selectors import expiry_warning_days, organisation_get
 from kap_clinic.clinic.views import admin_required
+from kap_clinic.timezones import clinic_time_zone
 from sessions.models import DosingPolicy, Location, OpeningHours, Protocol, Room, SiteCertification
 from sessions.setup import services
 from sessions.setup.forms import (
@@ -60,8 +61,12 @@ def location_list(request: AuthenticatedRequest) -> HttpResponse:
 @admin_required
 def location_create(request: AuthenticatedRequest) -> HttpResponse:
     in_wizard = _in_wizard(request)
+    organisation = organisation_get()
     form = LocationForm(
-        request.POST or None, submit_label="Save and continue" if in_wizard else "Save location"
+        request.POST or None,
+        # A new location starts in the organisation's default time zone.
+        initial={"time_zone": organisation.time_zone if organisation else clinic_time_zone()},
+        submit_label="Save and continue" if in_wizard else "Save location",
     )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in LocationForm.Meta.fields}
