@@ -23,6 +23,7 @@ class IntegrationConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from integration import measures, panels  # noqa: F401  (panels register on import)
+        from integration import measures, panels, setup  # noqa: F401  (panels register on import)
 
         measures.register_content()
+        setup.register()

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from integration import views
+from integration import setup, views
 
 app_name = "integration"
 
 urlpatterns = [
+    *setup.urlpatterns,
     path(
         "appointments/<uuid:appointment_uuid>/note/",
         views.appointment_note,

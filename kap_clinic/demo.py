@@ -20,8 +20,25 @@ from intake.models import Decision, IntakeForm, Patient, PatientStatus
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.accounts.services import user_create, user_role_set
+from kap_clinic.clinic.models import (
+    DeaRegistration,
+    LicenceKind,
+    Organisation,
+    ProfessionalLicence,
+    StaffProfile,
+)
 from sessions.availability import course_plan
-from sessions.models import Course, Location, OpeningHours, Protocol, Room, RoomKind
+from sessions.models import (
+    CertificationKind,
+    Course,
+    Location,
+    OpeningHours,
+    PlaceOfService,
+    Protocol,
+    Room,
+    RoomKind,
+    SiteCertification,
+)
 from sessions.services import course_confirm, course_create
 
 
@@ -83,8 +100,34 @@ def _demo_user(login: DemoLogin) -> User:
 
 @transaction.atomic
 def demo_seed() -> list[DemoLogin]:
+    Organisation.objects.update_or_create(
+        id=1,
+        defaults={
+            "legal_name": "Harbour Street Psychedelic Therapy, PLLC",
+            "address": "1 Harbour Street, Springfield, IL 62701",
+            "phone": "555-0100",
+            "ein": "00-0000000",
+            "group_npi": DEMO_GROUP_NPI,
+            "country": "US",
+        },
+    )
     location, _ = Location.objects.update_or_create(
-        name="Harbour Street Clinic", defaults={"address": "1 Harbour Street, Springfield"}
+        name="Harbour Street Clinic",
+        defaults={
+            "address": "1 Harbour Street, Springfield, IL 62701",
+            "phone": "555-0100",
+            "place_of_service": PlaceOfService.OFFICE,
+        },
+    )
+    SiteCertification.objects.update_or_create(
+        location=location,
+        kind=CertificationKind.ESKETAMINE_REMS,
+        defaults={
+            "number": "REMS-DEMO-0001",
+            "issuer": "Spravato REMS",
+            "issued_on": date(2025, 1, 15),
+            "expires_on": date(2027, 1, 15),
+        },
     )
     for name, kind in [
         ("Treatment Room 1", RoomKind.TREATMENT),
@@ -100,6 +143,7 @@ def demo_seed() -> list[DemoLogin]:
         )
 
     users = {login.role: _demo_user(login) for login in DEMO_LOGINS}
+    _demo_credentials(users)
     for first, last, born, email, status, assigned in DEMO_PATIENTS:
         details = {
             "legal_first_name": first,
@@ -121,6 +165,41 @@ def demo_seed() -> list[DemoLogin]:
             _demo_intake(patient, status, users)
     _demo_course(location, users)
     return DEMO_LOGINS
+
+
+# Made-up NPIs with a valid check digit (CLINICAL.md: Luhn over 80840 + 9 digits). Demo only.
+DEMO_GROUP_NPI = "1000000004"
+DEMO_NPIS = {Role.PRESCRIBER: "1987654328", Role.THERAPIST: "1456789019"}
+
+
+def _demo_credentials(users: dict[Role, User]) -> None:
+    """NPIs, licences and the prescriber's DEA registration (schedules II-V, III for ketamine)."""
+    for role, npi in DEMO_NPIS.items():
+        StaffProfile.objects.update_or_create(user=users[role], defaults={"npi": npi})
+    for role, kind, number in [
+        (Role.PRESCRIBER, LicenceKind.MD, "036-000001"),
+        (Role.THERAPIST, LicenceKind.LCSW, "149-000002"),
+    ]:
+        ProfessionalLicence.objects.update_or_create(
+            jurisdiction="IL",
+            number=number,
+            defaults={
+                "user": users[role],
+                "kind": kind,
+                "issued_on": date(2020, 6, 1),
+                "expires_on": date(2027, 11, 30),
+            },
+        )
+    DeaRegistration.objects.update_or_create(
+        jurisdiction="IL",
+        number="FN0000001",
+        defaults={
+            "user": users[Role.PRESCRIBER],
+            "schedules": "2,2N,3,3N,4,5",
+            "issued_on": date(2024, 3, 1),
+            "expires_on": date(2027, 2, 28),
+        },
+    )
 
 
 # Synthetic intake answers, step by step, in the wizard's stored format.

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "kap_clinic.accounts",
     "kap_clinic.audit",
     "kap_clinic.notifications",
+    "kap_clinic.clinic",
     "intake",
     # Our "sessions" app: label kap_sessions, because django.contrib.sessions owns "sessions".
     "sessions.apps.KapSessionsConfig",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kap_clinic.middleware.IdleTimeoutMiddleware",
+    "kap_clinic.clinic.middleware.FirstRunMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -94,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kap_clinic.accounts.context_processors.navigation",
+                "kap_clinic.clinic.context_processors.crisis_line",
             ],
             "string_if_invalid": "",
         },
@@ -148,6 +151,10 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
 ]
+# Uploaded files (the clinic's logo) live under var/media and are served by the views that need
+# them, behind sign-in; there is no public MEDIA_URL route.
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -14,6 +14,7 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("patients/", include("intake.urls")),
     path("audit/", include("kap_clinic.audit.urls")),
+    path("setup/", include("kap_clinic.clinic.urls")),
     path("notifications/", include("kap_clinic.notifications.urls")),
     path("sessions/", include("sessions.urls")),
     path("integration/", include("integration.urls")),
@@ -22,5 +23,6 @@ urlpatterns = [
     path("api/v1/", include(notifications_router.urls)),
     path("api/v1/", include(("intake.api", "intake_api"))),
     path("api/v1/", include(("integration.api", "integration_api"))),
+    path("api/v1/", include(("kap_clinic.clinic.api", "clinic_api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]

@@ -15,6 +15,7 @@ _SET_UP = [
         "stafftimeoff",
         "protocol",
         "dosingpolicy",
+        "sitecertification",
     )
     for action in ("view", "add", "change")
 ]
@@ -47,6 +48,8 @@ class KapSessionsConfig(RolePermissionsAppConfig):
     def ready(self) -> None:
         super().ready()
         from sessions import digest, panels, reminders  # noqa: F401  (panels register on import)
+        from sessions.setup import sections as setup_sections
 
         reminders.register()
         digest.register()
+        setup_sections.register()

@@ -9,6 +9,7 @@ from django import forms
 from intake.models import Patient
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.clinic.fields import ClinicianChoiceField
 from sessions.models import (
     AppointmentKind,
     Course,
@@ -30,8 +31,8 @@ def _staff(role: Role) -> Any:
 class CourseForm(forms.Form):
     protocol = forms.ModelChoiceField(queryset=Protocol.objects.filter(is_active=True))
     location = forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True))
-    prescriber = forms.ModelChoiceField(queryset=_staff(Role.PRESCRIBER))
-    therapist = forms.ModelChoiceField(queryset=_staff(Role.THERAPIST))
+    prescriber = ClinicianChoiceField(queryset=_staff(Role.PRESCRIBER))
+    therapist = ClinicianChoiceField(queryset=_staff(Role.THERAPIST))
     planned_dose = forms.DecimalField(
         max_digits=7, decimal_places=3, help_text="in the protocol's unit (mg or mg/kg)"
     )
@@ -63,10 +64,10 @@ class AppointmentForm(forms.Form):
     )
     starts_at = forms.DateTimeField(widget=DATETIME, label="Starts")
     duration_minutes = forms.IntegerField(min_value=15, max_value=480, initial=60)
-    medical_monitor = forms.ModelChoiceField(
+    medical_monitor = ClinicianChoiceField(
         queryset=_staff(Role.PRESCRIBER), required=False, label="Prescriber (medical monitor)"
     )
-    therapist = forms.ModelChoiceField(queryset=_staff(Role.THERAPIST), required=False)
+    therapist = ClinicianChoiceField(queryset=_staff(Role.THERAPIST), required=False)
     course = forms.ModelChoiceField(queryset=Course.objects.none(), required=False)
     telehealth_url = forms.URLField(required=False, label="Telehealth link", assume_scheme="https")
 
@@ -92,10 +93,10 @@ class AvailabilityForm(forms.Form):
     patient = forms.ModelChoiceField(queryset=Patient.objects.none())
     location = forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True))
     duration_minutes = forms.IntegerField(min_value=15, max_value=480, initial=60)
-    medical_monitor = forms.ModelChoiceField(
+    medical_monitor = ClinicianChoiceField(
         queryset=_staff(Role.PRESCRIBER), required=False, label="Prescriber (medical monitor)"
     )
-    therapist = forms.ModelChoiceField(queryset=_staff(Role.THERAPIST), required=False)
+    therapist = ClinicianChoiceField(queryset=_staff(Role.THERAPIST), required=False)
 
     def __init__(self, *args: Any, patients: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

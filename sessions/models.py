@@ -22,10 +22,27 @@ from kap_clinic.timezones import clinic_time_zone
 # Set-up data
 
 
+class PlaceOfService(models.TextChoices):
+    """CMS place-of-service codes a KAP clinic bills with (CLINICAL.md, Billing facts)."""
+
+    OFFICE = "11", "11 Office"
+    TELEHEALTH = "02", "02 Telehealth (not in the patient's home)"
+    TELEHEALTH_HOME = "10", "10 Telehealth in the patient's home"
+    OUTPATIENT_HOSPITAL = "22", "22 On-campus outpatient hospital"
+    COMMUNITY_MENTAL_HEALTH = "53", "53 Community mental health center"
+
+
 class Location(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120, unique=True)
     address = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    place_of_service = models.CharField(
+        "place of service",
+        max_length=2,
+        choices=PlaceOfService.choices,
+        default=PlaceOfService.OFFICE,
+    )
     time_zone = models.CharField(max_length=64, default=clinic_time_zone)
     is_active = models.BooleanField(default=True)
 
@@ -34,6 +51,45 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CertificationKind(models.TextChoices):
+    ESKETAMINE_REMS = "esketamine_rems", "Esketamine (Spravato) REMS healthcare setting"
+    DEA_SITE = "dea_site", "DEA registration of the site"
+    STATE_FACILITY = "state_facility", "State facility licence"
+    CLIA_WAIVER = "clia_waiver", "CLIA certificate of waiver"
+    OTHER = "other", "Other certification"
+
+
+class SiteCertification(models.Model):
+    """A certification held by a location (the esketamine REMS one lets it dose esketamine)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="certifications")
+    kind = models.CharField(max_length=30, choices=CertificationKind.choices)
+    number = models.CharField("certification number", max_length=60)
+    issuer = models.CharField(max_length=120)
+    issued_on = models.DateField("issued on", null=True, blank=True)
+    expires_on = models.DateField("expires on")
+
+    class Meta:
+        ordering = ["location__name", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "issuer", "number"], name="site_certification_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(issued_on__isnull=True)
+                | models.Q(expires_on__gte=models.F("issued_on")),
+                name="site_certification_expires_after_issue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"
+
+    def is_valid_on(self, day: Any) -> bool:
+        return (self.issued_on is None or self.issued_on <= day) and day <= self.expires_on
 
 
 class Weekday(models.IntegerChoices):

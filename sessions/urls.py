@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from sessions import views
 
 app_name = "sessions"
 
 urlpatterns = [
+    path("setup/", include("sessions.setup.urls")),
     path("calendar/", views.calendar, name="calendar"),
     path("availability/", views.availability, name="availability"),
     path("ready-to-schedule/", views.ready_to_schedule, name="ready_to_schedule"),

@@ -33,6 +33,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Requests", "intake:invitation_request_list"),
         ("Messages", "notifications:message_log"),
         ("Inbox", "notifications:inbox"),
+        ("Staff", "clinic:staff_list"),
     ],
     Role.THERAPIST: [
         ("My day", "accounts:clinician"),
@@ -41,6 +42,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Intake review", "intake:review_queue"),
         ("Outcomes", "integration:clinic_outcomes"),
         ("Inbox", "notifications:inbox"),
+        ("My credentials", "clinic:my_credentials"),
     ],
     Role.PRESCRIBER: [
         ("My day", "accounts:clinician"),
@@ -49,17 +51,18 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Intake review", "intake:review_queue"),
         ("Outcomes", "integration:clinic_outcomes"),
         ("Inbox", "notifications:inbox"),
+        ("My credentials", "clinic:my_credentials"),
     ],
     Role.CLINIC_ADMIN: [
         ("Clinic", "accounts:clinic_admin"),
         ("Patients", "intake:patient_list"),
         ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
-        ("Intake policy", "intake:clinic_policy_edit"),
         ("Outcomes", "integration:clinic_outcomes"),
         ("Messages", "notifications:message_log"),
         ("Library", "notifications:library"),
         ("Audit log", "audit:event_list"),
+        ("Set-up", "clinic:index"),
     ],
 }
 
