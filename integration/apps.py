@@ -26,3 +26,11 @@ class IntegrationConfig(RolePermissionsAppConfig):
         from integration import measures, panels  # noqa: F401  (panels register on import)
 
         measures.register_content()
+
+        from integration.tasks import outcomes_refresh_task
+        from sessions.services import course_completed_register
+
+        def _refresh(course_id: int) -> None:
+            outcomes_refresh_task.delay(course_id)
+
+        course_completed_register(_refresh)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -13,8 +15,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from intake.instruments import INSTRUMENTS
+from intake.instruments import INSTRUMENTS, PHQ9
 from intake.models import Patient
+from integration import clinic_outcomes as clinic_outcomes_module
 from integration import measures, outcomes, services, summary
 from integration.models import Note, NoteKind, PsychotherapyNote, Reflection, ReflectionPrompt
 from integration.selectors import (
@@ -395,10 +398,26 @@ def patient_trends(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpRes
     if request.user.is_front_desk:
         raise Http404
     patient = get_visible_or_404(Patient.objects.all(), user=request.user, uuid=patient_uuid)
-    trends = outcomes.patient_trends(patient)
+    trends, results = outcomes.patient_trends(patient)
     audit_record(action=AuditAction.READ, request=request, obj=patient, detail="trends viewed")
     return render(
-        request, "integration/patient_trends.html", {"patient": patient, "trends": trends}
+        request,
+        "integration/patient_trends.html",
+        {"patient": patient, "trends": trends, "results": results},
+    )
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def course_trends(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    """The course's own measures: its windows, charts, baseline, end, response and remission."""
+    course = _course_for_clinician(request, course_uuid)
+    window, _ = outcomes.course_outcomes(course)
+    trends = outcomes.course_trends(course)
+    audit_record(action=AuditAction.READ, request=request, obj=course, detail="course trends")
+    return render(
+        request,
+        "integration/course_trends.html",
+        {"course": course, "window": window, "trends": trends},
     )
 
 
@@ -409,33 +428,77 @@ def _date_or_none(value: str) -> date | None:
         return None
 
 
-@role_required(Role.CLINIC_ADMIN, Role.PRESCRIBER, Role.THERAPIST)
-def clinic_outcomes(request: AuthenticatedRequest) -> HttpResponse:
+def _outcome_filters(request: AuthenticatedRequest) -> dict[str, Any]:
     protocol_uuid = request.GET.get("protocol", "")
     protocols = list(Protocol.objects.order_by("name"))
     if protocol_uuid not in {str(protocol.uuid) for protocol in protocols}:
         protocol_uuid = ""
-    start = _date_or_none(request.GET.get("start", ""))
-    end = _date_or_none(request.GET.get("end", ""))
-    courses = outcomes.courses_filtered(protocol_uuid=protocol_uuid or None, start=start, end=end)
-    result = outcomes.clinic_outcomes(courses)
+    instrument_key = request.GET.get("instrument", PHQ9.key)
+    if instrument_key not in outcomes.TREND_INSTRUMENTS:
+        instrument_key = PHQ9.key
+    return {
+        "protocols": protocols,
+        "protocol_uuid": protocol_uuid,
+        "instrument_key": instrument_key,
+        "start": _date_or_none(request.GET.get("start", "")),
+        "end": _date_or_none(request.GET.get("end", "")),
+    }
+
+
+@role_required(Role.CLINIC_ADMIN, Role.PRESCRIBER, Role.THERAPIST)
+def clinic_outcomes(request: AuthenticatedRequest) -> HttpResponse:
+    filters = _outcome_filters(request)
+    report = clinic_outcomes_module.clinic_report(
+        instrument_key=filters["instrument_key"],
+        protocol_uuid=filters["protocol_uuid"] or None,
+        start=filters["start"],
+        end=filters["end"],
+    )
     audit_record(
         action=AuditAction.READ,
         request=request,
         object_type="integration.outcomes",
         detail="clinic outcomes viewed",
     )
+    definition = outcomes.definitions().get(filters["instrument_key"])
     return render(
         request,
         "integration/clinic_outcomes.html",
         {
-            "result": result,
-            "protocols": protocols,
-            "protocol_uuid": protocol_uuid,
-            "start": start,
-            "end": end,
+            **filters,
+            "report": report,
+            "definition": definition,
+            "instruments": [(key, INSTRUMENTS[key].name) for key in outcomes.TREND_INSTRUMENTS],
+            "instrument_name": INSTRUMENTS[filters["instrument_key"]].name,
         },
     )
+
+
+@role_required(Role.CLINIC_ADMIN, Role.PRESCRIBER, Role.THERAPIST)
+def clinic_outcomes_csv(request: AuthenticatedRequest) -> HttpResponse:
+    """The de-identified rows behind the figures, as CSV (an audited export)."""
+    filters = _outcome_filters(request)
+    rows = clinic_outcomes_module.summary_rows(
+        instrument_key=filters["instrument_key"],
+        protocol_uuid=filters["protocol_uuid"] or None,
+        start=filters["start"],
+        end=filters["end"],
+    ).values(*clinic_outcomes_module.ROW_FIELDS)
+    table = clinic_outcomes_module.csv_rows(
+        rows, instrument_name=INSTRUMENTS[filters["instrument_key"]].name
+    )
+    audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        object_type="integration.outcomes",
+        detail=f"de-identified outcomes CSV, {len(table)} rows",
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="outcomes.csv"'
+    writer = csv.writer(response)
+    writer.writerow(clinic_outcomes_module.CSV_HEADER)
+    writer.writerows(table)
+    return response
 
 
 # --- course summary and letter --------------------------------------------------------------------

@@ -19,6 +19,8 @@ from django.utils import timezone
 from intake.models import Patient
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
 from sessions import reminders
 from sessions.models import (
     Appointment,
@@ -414,3 +416,27 @@ def course_confirm(
     course.status = CourseStatus.ACTIVE
     course.save(update_fields=["status"])
     return booked
+
+
+# Higher layers (integration's outcomes) hear that a course completed without sessions importing
+# them: each listener gets the course id after the transaction commits.
+_course_completed_listeners: list[Callable[[int], None]] = []
+
+
+def course_completed_register(listener: Callable[[int], None]) -> None:
+    if listener not in _course_completed_listeners:
+        _course_completed_listeners.append(listener)
+
+
+@transaction.atomic
+def course_complete(*, course: Course, by: User) -> Course:
+    """Marks an active course completed; listeners run once the change has committed."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if course.status != CourseStatus.ACTIVE:
+        raise ValidationError("Only an active course can be completed.")
+    course.status = CourseStatus.COMPLETED
+    course.save(update_fields=["status"])
+    audit_record(action=AuditAction.UPDATE, actor=by, obj=course, detail="course completed")
+    for listener in _course_completed_listeners:
+        transaction.on_commit(lambda listener=listener: listener(course.pk))  # type: ignore[misc]
+    return course
