@@ -26,6 +26,7 @@ class IntegrationConfig(RolePermissionsAppConfig):
         from integration import measures, panels  # noqa: F401  (panels register on import)
 
         measures.register_content()
+        panels.register_digest()
 
         from integration.tasks import outcomes_refresh_task
         from sessions.services import course_completed_register

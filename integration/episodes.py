@@ -28,6 +28,7 @@ from integration.trends import Score
 
 # Dosing sessions that did not happen do not open or close a course's windows.
 NOT_HELD = ("cancelled", "no_show")
+GIVEN = ("completed", "in_progress")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class CourseWindow:
     treatment_end: datetime | None
     baseline_from: datetime | None
     follow_up_end: datetime | None
+    # Doses actually given (completed or under way), for the non-response rule.
+    doses_given: tuple[datetime, ...] = ()
 
     def phase_of(self, moment: datetime) -> str | None:
         if (
@@ -117,6 +120,9 @@ def course_window(
         treatment_end=treatment_end,
         baseline_from=first - timedelta(days=baseline_days),
         follow_up_end=follow_up_end,
+        doses_given=tuple(
+            sorted(s.starts_at for s in held if s.kind == "dosing" and s.status in GIVEN)
+        ),
     )
 
 

@@ -90,14 +90,16 @@ def scores_of_patients(
     return scores
 
 
-def outcomes_of_patients(
-    patient_ids: Iterable[int], instrument_keys: Iterable[str] = TREND_INSTRUMENTS
-) -> dict[tuple[int, str], CourseOutcome]:
-    """Every (course id, instrument) outcome of these patients, in a fixed number of queries."""
+def windows_and_outcomes(
+    patient_ids: Iterable[int],
+    instrument_keys: Iterable[str] = TREND_INSTRUMENTS,
+    *,
+    policy: OutcomePolicy | None = None,
+) -> tuple[dict[int, CourseWindow], dict[tuple[int, str], CourseOutcome]]:
+    """Every course window and (course id, instrument) outcome of these patients (five queries)."""
     ids = set(patient_ids)
     keys = list(instrument_keys)
-    policy = OutcomePolicy.get()
-    windows = windows_of_patients(ids, policy=policy)
+    windows = windows_of_patients(ids, policy=policy or OutcomePolicy.get())
     scores = scores_of_patients(ids, keys)
     found = definitions()
     result: dict[tuple[int, str], CourseOutcome] = {}
@@ -108,7 +110,15 @@ def outcomes_of_patients(
                 scores=patient_scores, windows=windows.get(patient_id, []), definitions=found
             )
         )
-    return result
+    by_course = {w.course_id: w for patient_windows in windows.values() for w in patient_windows}
+    return by_course, result
+
+
+def outcomes_of_patients(
+    patient_ids: Iterable[int], instrument_keys: Iterable[str] = TREND_INSTRUMENTS
+) -> dict[tuple[int, str], CourseOutcome]:
+    """Every (course id, instrument) outcome of these patients, in a fixed number of queries."""
+    return windows_and_outcomes(patient_ids, instrument_keys)[1]
 
 
 # --- trends -----------------------------------------------------------------------------------

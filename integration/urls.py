@@ -41,6 +41,7 @@ urlpatterns = [
     path("measures/<str:token>/", views.measure_answer, name="measure_answer"),
     path("patients/<uuid:patient_uuid>/trends/", views.patient_trends, name="patient_trends"),
     path("courses/<uuid:course_uuid>/trends/", views.course_trends, name="course_trends"),
+    path("flagged-measures/", views.measures_flagged, name="measures_flagged"),
     path("outcomes/", views.clinic_outcomes, name="clinic_outcomes"),
     path("outcomes/export.csv", views.clinic_outcomes_csv, name="clinic_outcomes_csv"),
     path("courses/<uuid:course_uuid>/summary/", views.course_summary, name="course_summary"),

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 from intake.instruments import INSTRUMENTS, PHQ9
 from intake.models import Patient
 from integration import clinic_outcomes as clinic_outcomes_module
-from integration import measures, outcomes, services, summary
+from integration import measures, outcomes, panels, services, summary
+from integration.deterioration import flags_for_clinician
 from integration.models import Note, NoteKind, PsychotherapyNote, Reflection, ReflectionPrompt
 from integration.selectors import (
     notes_visible_to,
@@ -499,6 +500,13 @@ def clinic_outcomes_csv(request: AuthenticatedRequest) -> HttpResponse:
     writer.writerow(clinic_outcomes_module.CSV_HEADER)
     writer.writerows(table)
     return response
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def measures_flagged(request: AuthenticatedRequest) -> HttpResponse:
+    """The landing panel's deterioration and non-response flags (loaded by htmx)."""
+    flagged = flags_for_clinician(request.user)[: panels.SHOWN]
+    return render(request, "integration/measures_flagged.html", {"flagged": flagged})
 
 
 # --- course summary and letter --------------------------------------------------------------------

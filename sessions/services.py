@@ -392,6 +392,36 @@ class ProposedAppointment:
     therapist: User | None
 
 
+def _course_overlap_check(*, course: Course, proposals: list[ProposedAppointment]) -> None:
+    """One course at a time per patient: outcomes are measured per course (issue 12)."""
+    if not proposals:
+        return
+    start = min(proposal.starts_at for proposal in proposals)
+    end = max(proposal.ends_at for proposal in proposals)
+    others = (
+        Appointment.objects.filter(patient_id=course.patient_id, course__isnull=False)
+        .exclude(course=course)
+        .exclude(course__status=CourseStatus.CANCELLED)
+        .exclude(status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW])
+        .select_related("course__protocol")
+        .order_by("starts_at")
+    )
+    spans: dict[int, tuple[Course, datetime, datetime]] = {}
+    for appointment in others:
+        other = appointment.course
+        if other is None:  # filtered above; narrows the type
+            continue
+        first, last = spans.get(other.pk, (other, appointment.starts_at, appointment.ends_at))[1:]
+        spans[other.pk] = (other, min(first, appointment.starts_at), max(last, appointment.ends_at))
+    for other, first, last in spans.values():
+        if start < last and first < end:
+            raise ValidationError(
+                f"These sessions ({start:%Y-%m-%d} to {end:%Y-%m-%d}) overlap the patient's "
+                f"course {other.protocol.name} ({first:%Y-%m-%d} to {last:%Y-%m-%d}). A patient "
+                "has one course at a time: move the dates or cancel the other course first."
+            )
+
+
 @transaction.atomic
 def course_confirm(
     *, course: Course, proposals: list[ProposedAppointment], by: User
@@ -399,6 +429,7 @@ def course_confirm(
     """Books a planned course's appointments, all or none."""
     if course.status != CourseStatus.PLANNED:
         raise ValidationError("Only a planned course can be confirmed.")
+    _course_overlap_check(course=course, proposals=proposals)
     booked = [
         appointment_book(
             patient=course.patient,
