@@ -18,6 +18,14 @@ class IntegrationConfig(RolePermissionsAppConfig):
             "view_reflectionprompt",
             "add_reflectionprompt",
             "change_reflectionprompt",
+            "view_measureschedule",
+            "add_measureschedule",
+            "change_measureschedule",
+            "delete_measureschedule",
+            "view_outcomedefinition",
+            "change_outcomedefinition",
+            "view_outcomepolicy",
+            "change_outcomepolicy",
         ],
     }
 

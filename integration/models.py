@@ -208,6 +208,54 @@ class MeasureOccasion(models.TextChoices):
     MONTH_1 = "month_1", "1 month after"
     MONTH_3 = "month_3", "3 months after"
     MONTHLY = "monthly", "Monthly (PCL-5)"
+    BEFORE_INTEGRATION = "before_integration", "Before an integration session"
+    MONTH_6 = "month_6", "6 months after"
+    ONCE = "once", "Once, at the start"
+
+
+# What a protocol's schedule may ask for (the others are made by the system: baseline, safety
+# follow-up, the PCL-5's monthly rule).
+SCHEDULE_OCCASIONS = [
+    (MeasureOccasion.BEFORE_DOSE.value, MeasureOccasion.BEFORE_DOSE.label),
+    (MeasureOccasion.BEFORE_INTEGRATION.value, MeasureOccasion.BEFORE_INTEGRATION.label),
+    (MeasureOccasion.WEEKLY.value, MeasureOccasion.WEEKLY.label),
+    (MeasureOccasion.MONTH_1.value, MeasureOccasion.MONTH_1.label),
+    (MeasureOccasion.MONTH_3.value, MeasureOccasion.MONTH_3.label),
+    (MeasureOccasion.MONTH_6.value, MeasureOccasion.MONTH_6.label),
+    (MeasureOccasion.ONCE.value, MeasureOccasion.ONCE.label),
+]
+
+
+class MeasureSchedule(models.Model):
+    """One line of a protocol's measure schedule: an instrument on an occasion (issue 12).
+
+    A protocol without lines keeps the default schedule (issue #6).
+    """
+
+    protocol = models.ForeignKey(
+        "kap_sessions.Protocol", on_delete=models.CASCADE, related_name="measure_schedules"
+    )
+    instrument_key = models.CharField(
+        max_length=20,
+        choices=[
+            ("phq9", "PHQ-9"),
+            ("gad7", "GAD-7"),
+            ("pcl5", "PCL-5"),
+            ("madrs", "MADRS (clinician-rated)"),
+        ],
+    )
+    occasion = models.CharField(max_length=20, choices=SCHEDULE_OCCASIONS)
+
+    class Meta:
+        ordering = ["protocol", "instrument_key", "occasion"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["protocol", "instrument_key", "occasion"], name="measure_schedule_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_key} {self.get_occasion_display()}"
 
 
 class MeasureRequest(models.Model):
@@ -248,6 +296,34 @@ class MeasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_key} {self.get_occasion_display()} {self.due_at:%Y-%m-%d}"
+
+
+class MeasureEntry(models.Model):
+    """A measure a clinician entered: a clinician-rated scale, or a patient's answers given in
+    session and recorded on the patient's behalf (issue 12, item 2)."""
+
+    response = models.OneToOneField(
+        "intake.InstrumentResponse", on_delete=models.PROTECT, related_name="clinician_entry"
+    )
+    course = models.ForeignKey(
+        "kap_sessions.Course", on_delete=models.PROTECT, related_name="measure_entries"
+    )
+    measure_request = models.ForeignKey(
+        MeasureRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="measure_entries"
+    )
+    on_behalf_of_patient = models.BooleanField(
+        help_text="The patient answered in session and the clinician recorded the answers."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Measure entry {self.pk}"
 
 
 # --- measurement-based care by course -------------------------------------------------------------

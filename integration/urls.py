@@ -38,6 +38,11 @@ urlpatterns = [
         views.course_measures_plan,
         name="course_measures_plan",
     ),
+    path(
+        "courses/<uuid:course_uuid>/measures/enter/",
+        views.course_measure_enter,
+        name="course_measure_enter",
+    ),
     path("measures/<str:token>/", views.measure_answer, name="measure_answer"),
     path("patients/<uuid:patient_uuid>/trends/", views.patient_trends, name="patient_trends"),
     path("courses/<uuid:course_uuid>/trends/", views.course_trends, name="course_trends"),

@@ -20,7 +20,14 @@ from intake.models import Patient
 from integration import clinic_outcomes as clinic_outcomes_module
 from integration import measures, outcomes, panels, services, summary
 from integration.deterioration import flags_for_clinician
-from integration.models import Note, NoteKind, PsychotherapyNote, Reflection, ReflectionPrompt
+from integration.models import (
+    MeasureRequest,
+    Note,
+    NoteKind,
+    PsychotherapyNote,
+    Reflection,
+    ReflectionPrompt,
+)
 from integration.selectors import (
     notes_visible_to,
     psychotherapy_notes_of,
@@ -353,6 +360,60 @@ def course_measures_plan(request: AuthenticatedRequest, course_uuid: UUID) -> Ht
     audit_record(action=AuditAction.UPDATE, request=request, obj=course, detail="measures planned")
     messages.success(request, f"{len(planned)} measures scheduled.")
     return redirect("integration:course_integration", course_uuid=course.uuid)
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def course_measure_enter(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    """A clinician fills a measure in session: the MADRS, or the patient's answers on their
+    behalf (recorded as such); an open questionnaire of the course is closed by it."""
+    course = _course_for_clinician(request, course_uuid)
+    open_measures = list(
+        MeasureRequest.objects.filter(course=course, answered_at__isnull=True).order_by("due_at")
+    )
+    chosen_request = next(
+        (m for m in open_measures if str(m.uuid) == request.GET.get("request", "")), None
+    )
+    instrument_key = (
+        chosen_request.instrument_key
+        if chosen_request
+        else request.GET.get("instrument", measures.MADRS.key)
+    )
+    if instrument_key not in measures.ENTERABLE:
+        instrument_key = measures.MADRS.key
+    instrument = INSTRUMENTS[instrument_key]
+    error = ""
+    answers: dict[str, str] = {}
+    if request.method == "POST":
+        answers = {item.key: request.POST.get(item.key, "") for item in instrument.items}
+        try:
+            measures.measure_enter(
+                course=course,
+                instrument_key=instrument_key,
+                answers=answers,
+                by=request.user,
+                measure=chosen_request,
+            )
+        except ValidationError as caught:
+            error = _errors(caught)
+        else:
+            messages.success(request, f"{instrument.name} recorded.")
+            return redirect("integration:course_trends", course_uuid=course.uuid)
+    items = [(item, answers.get(item.key, "")) for item in instrument.items]
+    return render(
+        request,
+        "integration/measure_enter.html",
+        {
+            "course": course,
+            "instrument": instrument,
+            "instrument_key": instrument_key,
+            "instruments": [(key, INSTRUMENTS[key].name) for key in measures.ENTERABLE],
+            "chosen_request": chosen_request,
+            "open_measures": [(m, INSTRUMENTS[m.instrument_key].name) for m in open_measures],
+            "items": items,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
 
 
 @role_required(Role.PATIENT)
