@@ -6,10 +6,10 @@ A course's windows (issue 12; lengths are the clinic's ``OutcomePolicy``):
   the last dose is still treatment);
 - follow-up: after that, to ``follow_up_days`` after the last dose.
 
-When windows of two courses of one patient meet, treatment wins, then the next course's
-baseline, then the previous course's follow-up: a score taken just before a second course is
-that course's baseline, never the first course's end. A score in no window (the gap between a
-follow-up and the next baseline) belongs to no course.
+When windows of two courses of one patient meet, treatment wins; where a follow-up meets the
+next course's baseline window, the last score before the next course's first dose is that
+course's baseline and the earlier ones stay the previous course's follow-up. A score in no
+window (the gap between a follow-up and the next baseline) belongs to no course.
 
 The baseline is the last score in the baseline window; the end is the last score in the
 treatment or follow-up window, and says which. Response and remission follow the instrument's
@@ -126,23 +126,6 @@ def course_window(
     )
 
 
-# Treatment first, then a course's baseline, then a follow-up (see the module docstring).
-PRIORITY: dict[str, int] = {Phase.TREATMENT: 0, Phase.BASELINE: 1, Phase.FOLLOW_UP: 2}
-
-
-def course_of(windows: Sequence[CourseWindow], moment: datetime) -> tuple[int, str] | None:
-    """The (course id, phase) a score taken at ``moment`` belongs to, or None."""
-    found = [
-        (PRIORITY[phase], window.course_id, phase)
-        for window in windows
-        if (phase := window.phase_of(moment)) is not None
-    ]
-    if not found:
-        return None
-    _, course_id, phase = min(found)
-    return course_id, phase
-
-
 @dataclass(frozen=True)
 class PhasedScore:
     score: Score
@@ -152,12 +135,37 @@ class PhasedScore:
 def scores_by_course(
     scores: Iterable[Score], windows: Sequence[CourseWindow]
 ) -> dict[int, list[PhasedScore]]:
-    """Each course's own scores with their phase, in time order."""
+    """Each course's own scores with their phase, in time order.
+
+    Where one course's follow-up meets the next course's baseline window, only the last score
+    before the next course's first dose is its baseline; earlier ones stay the previous course's
+    follow-up, so neither course loses the score that matters to it.
+    """
+    ordered = sorted(scores, key=lambda s: s.taken_at)
+    last_before: dict[int, Score] = {}
+    for window in windows:
+        found = [s for s in ordered if window.phase_of(s.taken_at) == Phase.BASELINE]
+        if found:
+            last_before[window.course_id] = found[-1]
     by_course: dict[int, list[PhasedScore]] = defaultdict(list)
-    for score in sorted(scores, key=lambda s: s.taken_at):
-        found = course_of(windows, score.taken_at)
-        if found is not None:
-            by_course[found[0]].append(PhasedScore(score, found[1]))
+    for score in ordered:
+        candidates = {
+            phase: window.course_id
+            for window in windows
+            if (phase := window.phase_of(score.taken_at)) is not None
+        }
+        if Phase.TREATMENT in candidates:
+            chosen = Phase.TREATMENT
+        elif Phase.BASELINE in candidates and (
+            Phase.FOLLOW_UP not in candidates
+            or last_before.get(candidates[Phase.BASELINE]) == score
+        ):
+            chosen = Phase.BASELINE
+        elif Phase.FOLLOW_UP in candidates:
+            chosen = Phase.FOLLOW_UP
+        else:
+            continue
+        by_course[candidates[chosen]].append(PhasedScore(score, chosen))
     return by_course
 
 

@@ -142,9 +142,10 @@ class CourseResult:
     name: str
     definition: Definition
     outcome: CourseOutcome
+    number: int = 0
 
 
-def _span(course: Course, window: CourseWindow) -> CourseSpan | None:
+def _span(course: Course, window: CourseWindow, number: int = 0) -> CourseSpan | None:
     if window.first_dose is None or window.baseline_from is None or window.follow_up_end is None:
         return None
     return CourseSpan(
@@ -152,6 +153,7 @@ def _span(course: Course, window: CourseWindow) -> CourseSpan | None:
         start=window.baseline_from,
         first_dose=window.first_dose,
         end=window.follow_up_end,
+        short_label=f"Course {number}" if number else "",
     )
 
 
@@ -196,6 +198,8 @@ def course_trends(course: Course) -> list[Trend]:
     window, outcomes = course_outcomes(course)
     found = definitions()
     span = _span(course, window)
+    if span is not None:
+        span = CourseSpan(span.label, span.start, span.first_dose, span.end, "This course")
     doses = _doses([course.pk])
     trends = []
     for key in TREND_INSTRUMENTS:
@@ -241,7 +245,11 @@ def patient_trends(patient: Patient) -> tuple[list[Trend], list[CourseResult]]:
         windows=windows,
         definitions=found,
     )
-    spans = [span for w in windows if (span := _span(courses[w.course_id], w)) is not None]
+    spans = [
+        span
+        for number, w in enumerate(windows, start=1)
+        if (span := _span(courses[w.course_id], w, number)) is not None
+    ]
     doses = _doses(courses)
     trends: list[Trend] = []
     results: list[CourseResult] = []
@@ -267,10 +275,12 @@ def patient_trends(patient: Patient) -> tuple[list[Trend], list[CourseResult]]:
                 definition=definition,
             )
         )
-        for window in windows:
+        for number, window in enumerate(windows, start=1):
             outcome = outcomes.get((window.course_id, key))
             if outcome is not None and outcome.scores:
                 results.append(
-                    CourseResult(courses[window.course_id], instrument.name, definition, outcome)
+                    CourseResult(
+                        courses[window.course_id], instrument.name, definition, outcome, number
+                    )
                 )
     return trends, results

@@ -32,6 +32,8 @@ class CourseSpan:
     start: datetime
     first_dose: datetime
     end: datetime
+    # Drawn on the chart (the full label is in its title and description): "Course 2".
+    short_label: str = ""
 
 
 # --- the chart ---------------------------------------------------------------------------------
@@ -119,7 +121,7 @@ def trend_svg(
             f'y2="{HEIGHT - BOTTOM}"><title>{escape(span.label)} end of follow-up '
             f"{span.end:%Y-%m-%d}</title></line>"
             f'<text class="course-label" x="{first + 3:.1f}" y="{TOP + 12}">'
-            f"{escape(span.label)}</text>"
+            f"{escape(span.short_label or span.label)}</text>"
         )
     for dose in doses:
         x = _x(dose, start, end)

@@ -10,7 +10,6 @@ from integration.episodes import (
     CourseWindow,
     Definition,
     Session,
-    course_of,
     course_window,
     patient_course_outcomes,
     scores_by_course,
@@ -88,7 +87,6 @@ def test_two_sequential_courses_each_have_their_own_baseline_and_end() -> None:
 
 
 def test_a_score_in_the_gap_between_courses_belongs_to_neither() -> None:
-    assert course_of([COURSE_1, COURSE_2], _at(7, 15)) is None
     by_course = scores_by_course(SCORES, [COURSE_1, COURSE_2])
     assert Score(_at(7, 15), 25) not in [p.score for p in by_course[1] + by_course[2]]
     assert Score(_at(2, 1), 24) not in [p.score for p in by_course[1]]
@@ -173,3 +171,23 @@ def test_a_baseline_of_zero_cannot_fall_and_is_excluded() -> None:
         definitions={"phq9": PHQ9},
     )[(1, "phq9")]
     assert (result.response, result.excluded_reason) == (None, "zero_baseline")
+
+
+def test_an_earlier_score_in_the_next_courses_baseline_window_stays_a_follow_up() -> None:
+    # Course 5 starts 20 June: its baseline window (from 21 May) overlaps course 1's follow-up.
+    course_5 = _window(5, _dose(6, 20))
+    scores = [
+        Score(_at(3, 1), 20),
+        Score(_at(3, 20), 12),
+        Score(_at(5, 25), 6),  # course 1's follow-up, though inside course 5's baseline window
+        Score(_at(6, 18), 9),  # the last score before course 5: its baseline
+    ]
+    outcomes = patient_course_outcomes(
+        scores={"phq9": scores}, windows=[COURSE_1, course_5], definitions={"phq9": PHQ9}
+    )
+    assert (outcomes[(1, "phq9")].end, outcomes[(1, "phq9")].end_phase) == (
+        Score(_at(5, 25), 6),
+        "follow_up",
+    )
+    assert outcomes[(5, "phq9")].baseline == Score(_at(6, 18), 9)
+    assert [p.score for p in outcomes[(5, "phq9")].scores] == [Score(_at(6, 18), 9)]
