@@ -7,6 +7,8 @@ from integration.models import (
     NoteTemplate,
     OutcomeDefinition,
     OutcomePolicy,
+    Practice,
+    PracticeProgramme,
     ReflectionPrompt,
 )
 
@@ -43,3 +45,14 @@ class OutcomeDefinitionAdmin(admin.ModelAdmin):
 @admin.register(OutcomePolicy)
 class OutcomePolicyAdmin(admin.ModelAdmin):
     list_display = ["__str__", "follow_up_days", "baseline_window_days", "deterioration_rise"]
+
+
+class PracticeInline(admin.TabularInline):
+    model = Practice
+    extra = 1
+
+
+@admin.register(PracticeProgramme)
+class PracticeProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active"]
+    inlines = [PracticeInline]

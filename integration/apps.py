@@ -26,6 +26,13 @@ class IntegrationConfig(RolePermissionsAppConfig):
             "change_outcomedefinition",
             "view_outcomepolicy",
             "change_outcomepolicy",
+            "view_practiceprogramme",
+            "add_practiceprogramme",
+            "change_practiceprogramme",
+            "view_practice",
+            "add_practice",
+            "change_practice",
+            "delete_practice",
         ],
     }
 

@@ -470,3 +470,14 @@ class CourseOutcomeSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_key} outcome of course {self.course_id}"
+
+
+# Practices between sessions live in their own sub-package; imported here so Django finds them.
+from integration.practices.models import (  # noqa: E402, F401
+    CoursePhase,
+    Practice,
+    PracticeCompletion,
+    PracticeKind,
+    PracticeProgramme,
+    ProgrammeAssignment,
+)

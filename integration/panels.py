@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.utils import timezone
+
 from intake.instruments import INSTRUMENTS
 from integration.deterioration import flags_for_clinician
 from integration.measures import measure_link
+from integration.practices.selectors import todays_practices
 from integration.selectors import measures_open_for, notes_to_sign
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
@@ -97,3 +100,19 @@ def register_digest() -> None:
             order=30,
         )
     )
+
+
+def _todays_practices(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {"practices": todays_practices(request.user, today=timezone.localdate())}
+
+
+panel_register(
+    Panel(
+        key="integration.todays_practice",
+        title="Today's practice",
+        template="integration/panels/todays_practice.html",
+        roles=frozenset({Role.PATIENT}),
+        context=_todays_practices,
+        order=22,
+    )
+)

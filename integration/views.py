@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from intake.instruments import INSTRUMENTS, PHQ9
@@ -28,6 +29,8 @@ from integration.models import (
     Reflection,
     ReflectionPrompt,
 )
+from integration.practices.models import CoursePhase, PracticeProgramme
+from integration.practices.selectors import course_adherence
 from integration.selectors import (
     notes_visible_to,
     psychotherapy_notes_of,
@@ -343,6 +346,10 @@ def course_integration(request: AuthenticatedRequest, course_uuid: UUID) -> Http
             "notes": notes,
             "reflections": reflections,
             "appointments": appointments,
+            "adherence": course_adherence(course, today=timezone.localdate()),
+            "programmes": PracticeProgramme.objects.filter(is_active=True),
+            "phases": CoursePhase.choices,
+            "today": timezone.localdate(),
         },
     )
 
