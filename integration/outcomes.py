@@ -193,9 +193,16 @@ def course_outcomes(course: Course) -> tuple[CourseWindow, dict[str, CourseOutco
     }
 
 
-def course_trends(course: Course) -> list[Trend]:
-    """The course's own charts: only the scores in its windows, with its baseline and end."""
-    window, outcomes = course_outcomes(course)
+def course_trends(
+    course: Course,
+    *,
+    computed: tuple[CourseWindow, dict[str, CourseOutcome]] | None = None,
+) -> list[Trend]:
+    """The course's own charts: only the scores in its windows, with its baseline and end.
+
+    ``computed`` is what ``course_outcomes(course)`` returned, when the caller has it already.
+    """
+    window, outcomes = computed or course_outcomes(course)
     found = definitions()
     span = _span(course, window)
     if span is not None:

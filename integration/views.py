@@ -480,8 +480,9 @@ def patient_trends(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpRes
 def course_trends(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
     """The course's own measures: its windows, charts, baseline, end, response and remission."""
     course = _course_for_clinician(request, course_uuid)
-    window, _ = outcomes.course_outcomes(course)
-    trends = outcomes.course_trends(course)
+    computed = outcomes.course_outcomes(course)
+    window = computed[0]
+    trends = outcomes.course_trends(course, computed=computed)
     audit_record(action=AuditAction.READ, request=request, obj=course, detail="course trends")
     return render(
         request,

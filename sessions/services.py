@@ -199,6 +199,8 @@ def appointment_book(
     """Books one appointment; BookingConflictError when the slot is taken."""
     if kind not in AppointmentKind.values:
         raise ValidationError("Unknown kind of appointment.")
+    if course is not None and kind == AppointmentKind.DOSING:
+        _course_overlap_check(course=course, start=starts_at, end=ends_at)
     _validate(
         patient=patient,
         kind=kind,
@@ -392,12 +394,8 @@ class ProposedAppointment:
     therapist: User | None
 
 
-def _course_overlap_check(*, course: Course, proposals: list[ProposedAppointment]) -> None:
+def _course_overlap_check(*, course: Course, start: datetime, end: datetime) -> None:
     """One course at a time per patient: outcomes are measured per course (issue 12)."""
-    if not proposals:
-        return
-    start = min(proposal.starts_at for proposal in proposals)
-    end = max(proposal.ends_at for proposal in proposals)
     others = (
         Appointment.objects.filter(patient_id=course.patient_id, course__isnull=False)
         .exclude(course=course)
@@ -429,7 +427,12 @@ def course_confirm(
     """Books a planned course's appointments, all or none."""
     if course.status != CourseStatus.PLANNED:
         raise ValidationError("Only a planned course can be confirmed.")
-    _course_overlap_check(course=course, proposals=proposals)
+    if proposals:
+        _course_overlap_check(
+            course=course,
+            start=min(proposal.starts_at for proposal in proposals),
+            end=max(proposal.ends_at for proposal in proposals),
+        )
     booked = [
         appointment_book(
             patient=course.patient,
