@@ -149,3 +149,27 @@ def test_another_patient_cannot_mark_a_practice_done(
     )
     assert _client(other_patient.user).post(url).status_code == 404
     assert not PracticeCompletion.objects.exists()
+
+
+def test_the_patients_portal_keeps_its_query_count_with_1_and_2_programmes(
+    django_assert_num_queries: object,
+    django_assert_max_num_queries: object,
+    course: Course,
+    programme: PracticeProgramme,
+    therapist: User,
+    patient_user: User,
+) -> None:
+    course.status = CourseStatus.ACTIVE
+    course.save(update_fields=["status"])
+    today = timezone.localdate()
+    _attach(course, programme, today, therapist)
+    client = _client(patient_user)
+    landing = client.get(reverse("accounts:home"))["Location"]
+    client.get(landing)
+    with django_assert_max_num_queries(12) as one:  # type: ignore[operator]
+        assert "Box breathing" in client.get(landing).content.decode()
+    services.programme_attach(
+        course=course, programme=programme, phase="integration", starts_on=today, by=therapist
+    )
+    with django_assert_num_queries(len(one.captured_queries)):  # type: ignore[attr-defined,operator]
+        assert client.get(landing).content.decode().count("Box breathing") == 2
