@@ -18,6 +18,21 @@ class IntegrationConfig(RolePermissionsAppConfig):
             "view_reflectionprompt",
             "add_reflectionprompt",
             "change_reflectionprompt",
+            "view_measureschedule",
+            "add_measureschedule",
+            "change_measureschedule",
+            "delete_measureschedule",
+            "view_outcomedefinition",
+            "change_outcomedefinition",
+            "view_outcomepolicy",
+            "change_outcomepolicy",
+            "view_practiceprogramme",
+            "add_practiceprogramme",
+            "change_practiceprogramme",
+            "view_practice",
+            "add_practice",
+            "change_practice",
+            "delete_practice",
         ],
     }
 
@@ -27,3 +42,12 @@ class IntegrationConfig(RolePermissionsAppConfig):
 
         measures.register_content()
         setup.register()
+        panels.register_digest()
+
+        from integration.tasks import outcomes_refresh_task
+        from sessions.services import course_completed_register
+
+        def _refresh(course_id: int) -> None:
+            outcomes_refresh_task.delay(course_id)
+
+        course_completed_register(_refresh)

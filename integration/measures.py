@@ -19,7 +19,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.instruments import CSSRS_SCREENER, GAD7, INSTRUMENTS, PCL5, PHQ9, PHQ9_SUICIDE_ITEM
+from intake.instruments import (
+    CSSRS_SCREENER,
+    GAD7,
+    INSTRUMENTS,
+    MADRS,
+    PCL5,
+    PHQ9,
+    PHQ9_SUICIDE_ITEM,
+)
 from intake.messaging import patient_recipient
 from intake.models import (
     ClinicPolicy,
@@ -30,7 +38,9 @@ from intake.models import (
 )
 from intake.screening import Context, cssrs_risk, phq9_item9
 from intake.services import safety_alerts_raise
-from integration.models import MeasureOccasion, MeasureRequest
+from integration.models import MeasureEntry, MeasureOccasion, MeasureRequest
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
 from kap_clinic.notifications.content import context_builder_register
 from kap_clinic.notifications.models import Message
 from kap_clinic.notifications.services import message_request, messages_cancel
@@ -76,8 +86,45 @@ def baseline_pcl5_positive(course: Course) -> bool:
     return latest is not None and (latest.total or 0) >= ClinicPolicy.get().pcl5_cut_point
 
 
+def _protocol_schedule(
+    course: Course, lines: list[tuple[str, str]], *, start: datetime, end: datetime
+) -> list[Due]:
+    """The dues of a protocol's own schedule (issue 12): each line an instrument and occasion."""
+    held = [
+        appointment
+        for appointment in course.appointments.all()
+        if appointment.status not in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+    ]
+    doses = sorted(a.starts_at for a in held if a.kind == AppointmentKind.DOSING)
+    integrations = sorted(a.starts_at for a in held if a.kind == AppointmentKind.INTEGRATION)
+    dues: list[Due] = []
+    for key, occasion in lines:
+        if occasion == MeasureOccasion.BEFORE_DOSE:
+            dues.extend(Due(key, occasion, dose - BEFORE_DOSE) for dose in doses)
+        elif occasion == MeasureOccasion.BEFORE_INTEGRATION:
+            dues.extend(Due(key, occasion, session - BEFORE_DOSE) for session in integrations)
+        elif occasion == MeasureOccasion.WEEKLY:
+            weekly = start + WEEK
+            while weekly <= end:
+                dues.append(Due(key, occasion, weekly))
+                weekly += WEEK
+        elif occasion in FOLLOW_UPS:
+            dues.append(Due(key, occasion, end + FOLLOW_UPS[occasion] * MONTH))
+        elif occasion == MeasureOccasion.ONCE:
+            dues.append(Due(key, occasion, start - timedelta(days=2)))
+    return dues
+
+
+# Fixed follow-ups after the course's last session (issue 12: 1, 3 and 6 months).
+FOLLOW_UPS: dict[str, int] = {
+    MeasureOccasion.MONTH_1: 1,
+    MeasureOccasion.MONTH_3: 3,
+    MeasureOccasion.MONTH_6: 6,
+}
+
+
 def measure_schedule(course: Course) -> list[Due]:
-    """Every measure the course calls for (issue #6 defaults).
+    """Every measure the course calls for: its protocol's schedule, or the issue #6 defaults.
 
     PHQ-9 and GAD-7 at baseline (two days before the start), the day before each dosing
     session, weekly while the course runs, and 1 and 3 months after its last session; PCL-5
@@ -92,8 +139,19 @@ def measure_schedule(course: Course) -> list[Due]:
     ]
     doses = sorted(a.starts_at for a in appointments if a.kind == AppointmentKind.DOSING)
     end = max([a.ends_at for a in appointments] + [start])
+    lines = [
+        (line.instrument_key, line.occasion) for line in course.protocol.measure_schedules.all()
+    ]
     dues: list[Due] = []
-    for key in DEFAULT_INSTRUMENTS:
+    if lines:
+        # A baseline of each instrument before the course: the outcome needs one (issue 12).
+        dues.extend(
+            Due(key, MeasureOccasion.BASELINE, start - timedelta(days=2))
+            for key in sorted({key for key, _ in lines})
+            if (key, MeasureOccasion.ONCE) not in lines
+        )
+        dues.extend(_protocol_schedule(course, lines, start=start, end=end))
+    for key in DEFAULT_INSTRUMENTS if not lines else ():
         dues.append(Due(key, MeasureOccasion.BASELINE, start - timedelta(days=2)))
         dues.extend(Due(key, MeasureOccasion.BEFORE_DOSE, dose - BEFORE_DOSE) for dose in doses)
         weekly = start + WEEK
@@ -148,7 +206,8 @@ def _measure_create(*, course: Course, due: Due) -> MeasureRequest:
         due_at=due.due_at,
         defaults={"patient_id": course.patient_id, "expires_at": due.due_at + LINK_LIFETIME},
     )
-    if created:
+    # A clinician-rated scale is filled by a clinician in session: nothing is sent.
+    if created and not INSTRUMENTS[measure.instrument_key].clinician_rated:
         _request_messages(measure)
     return measure
 
@@ -160,7 +219,7 @@ def measures_plan(*, course: Course) -> list[MeasureRequest]:
     Requests no longer in the schedule that are unanswered and not yet due are removed, with
     their queued messages.
     """
-    course = Course.objects.select_related("patient", "location").get(pk=course.pk)
+    course = Course.objects.select_related("patient", "location", "protocol").get(pk=course.pk)
     schedule = measure_schedule(course)
     wanted = {(d.instrument_key, d.occasion, d.due_at) for d in schedule}
     stale = MeasureRequest.objects.filter(
@@ -257,25 +316,103 @@ def measure_answer(*, token: str, answers: Mapping[str, object], by: Any) -> Ins
     if measure.answered_at is not None:
         raise ValidationError("This questionnaire has been answered already. Thank you.")
     instrument = INSTRUMENTS[measure.instrument_key]
+    if instrument.clinician_rated:
+        raise ValidationError(
+            f"{instrument.name} is rated by a clinician: your care team fills it in with you."
+        )
+    response, cleaned = _response_create(measure.patient_id, instrument.key, answers)
+    _measure_close(measure, response)
+    _safety(measure, cleaned)
+    return response
+
+
+def _response_create(
+    patient_id: int, instrument_key: str, answers: Mapping[str, object]
+) -> tuple[InstrumentResponse, dict[str, int]]:
+    """Scores and stores answers; out-of-range answers raise ValidationError first."""
+    instrument = INSTRUMENTS[instrument_key]
     cut = ClinicPolicy.get().pcl5_cut_point if instrument.key == PCL5.key else None
     cleaned = instrument.clean(answers)
     score = instrument.score(cleaned, cut_point=cut)
-    now = timezone.now()
     response = InstrumentResponse.objects.create(
-        patient_id=measure.patient_id,
+        patient_id=patient_id,
         instrument_key=instrument.key,
         instrument_version=instrument.version,
         answers=cleaned,
         total=score.total,
         band=score.band.key,
         band_label=score.band.label,
-        recorded_at=now,
+        recorded_at=timezone.now(),
     )
-    measure.answered_at = now
+    return response, cleaned
+
+
+def _measure_close(measure: MeasureRequest, response: InstrumentResponse) -> None:
+    measure.answered_at = response.recorded_at
     measure.response = response
     measure.save(update_fields=["answered_at", "response"])
     messages_cancel(subject_key=_subject_key(measure))
-    _safety(measure, cleaned)
+
+
+# Measures a clinician may enter for a course (the trend instruments and the MADRS).
+ENTERABLE = (PHQ9.key, GAD7.key, PCL5.key, MADRS.key)
+
+
+@transaction.atomic
+def measure_enter(
+    *,
+    course: Course,
+    instrument_key: str,
+    answers: Mapping[str, object],
+    by: Any,
+    measure: MeasureRequest | None = None,
+) -> InstrumentResponse:
+    """A clinician records a measure in session: a clinician-rated scale (MADRS), or the
+    patient's own answers on their behalf (recorded as such). Closes ``measure`` when given.
+
+    The caller has checked that ``by`` is a clinician who may see the course's patient.
+    Out-of-range answers raise ValidationError and save nothing.
+    """
+    if instrument_key not in ENTERABLE:
+        raise ValidationError("Choose a measure to enter.")
+    if measure is not None:
+        measure = MeasureRequest.objects.select_for_update().get(pk=measure.pk)
+        if measure.course_id != course.pk or measure.instrument_key != instrument_key:
+            raise ValidationError("That questionnaire belongs to another course or measure.")
+        if measure.answered_at is not None:
+            raise ValidationError("This questionnaire has been answered already.")
+    instrument = INSTRUMENTS[instrument_key]
+    response, cleaned = _response_create(course.patient_id, instrument_key, answers)
+    entry = MeasureEntry.objects.create(
+        response=response,
+        course=course,
+        measure_request=measure,
+        entered_by=by,
+        on_behalf_of_patient=not instrument.clinician_rated,
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=by,
+        obj=response,
+        detail=(
+            f"{instrument.name} entered on the patient's behalf"
+            if entry.on_behalf_of_patient
+            else f"{instrument.name} rated by the clinician"
+        ),
+    )
+    if measure is not None:
+        _measure_close(measure, response)
+        _safety(measure, cleaned)
+    elif instrument_key == PHQ9.key:
+        _safety(
+            MeasureRequest(
+                course=course,
+                patient_id=course.patient_id,
+                instrument_key=instrument_key,
+                occasion=MeasureOccasion.FOLLOW_UP,
+            ),
+            cleaned,
+        )
     return response
 
 

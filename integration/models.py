@@ -6,6 +6,7 @@ import hashlib
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -207,6 +208,54 @@ class MeasureOccasion(models.TextChoices):
     MONTH_1 = "month_1", "1 month after"
     MONTH_3 = "month_3", "3 months after"
     MONTHLY = "monthly", "Monthly (PCL-5)"
+    BEFORE_INTEGRATION = "before_integration", "Before an integration session"
+    MONTH_6 = "month_6", "6 months after"
+    ONCE = "once", "Once, at the start"
+
+
+# What a protocol's schedule may ask for (the others are made by the system: baseline, safety
+# follow-up, the PCL-5's monthly rule).
+SCHEDULE_OCCASIONS = [
+    (MeasureOccasion.BEFORE_DOSE.value, MeasureOccasion.BEFORE_DOSE.label),
+    (MeasureOccasion.BEFORE_INTEGRATION.value, MeasureOccasion.BEFORE_INTEGRATION.label),
+    (MeasureOccasion.WEEKLY.value, MeasureOccasion.WEEKLY.label),
+    (MeasureOccasion.MONTH_1.value, MeasureOccasion.MONTH_1.label),
+    (MeasureOccasion.MONTH_3.value, MeasureOccasion.MONTH_3.label),
+    (MeasureOccasion.MONTH_6.value, MeasureOccasion.MONTH_6.label),
+    (MeasureOccasion.ONCE.value, MeasureOccasion.ONCE.label),
+]
+
+
+class MeasureSchedule(models.Model):
+    """One line of a protocol's measure schedule: an instrument on an occasion (issue 12).
+
+    A protocol without lines keeps the default schedule (issue #6).
+    """
+
+    protocol = models.ForeignKey(
+        "kap_sessions.Protocol", on_delete=models.CASCADE, related_name="measure_schedules"
+    )
+    instrument_key = models.CharField(
+        max_length=20,
+        choices=[
+            ("phq9", "PHQ-9"),
+            ("gad7", "GAD-7"),
+            ("pcl5", "PCL-5"),
+            ("madrs", "MADRS (clinician-rated)"),
+        ],
+    )
+    occasion = models.CharField(max_length=20, choices=SCHEDULE_OCCASIONS)
+
+    class Meta:
+        ordering = ["protocol", "instrument_key", "occasion"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["protocol", "instrument_key", "occasion"], name="measure_schedule_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_key} {self.get_occasion_display()}"
 
 
 class MeasureRequest(models.Model):
@@ -247,3 +296,188 @@ class MeasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_key} {self.get_occasion_display()} {self.due_at:%Y-%m-%d}"
+
+
+class MeasureEntry(models.Model):
+    """A measure a clinician entered: a clinician-rated scale, or a patient's answers given in
+    session and recorded on the patient's behalf (issue 12, item 2)."""
+
+    response = models.OneToOneField(
+        "intake.InstrumentResponse", on_delete=models.PROTECT, related_name="clinician_entry"
+    )
+    course = models.ForeignKey(
+        "kap_sessions.Course", on_delete=models.PROTECT, related_name="measure_entries"
+    )
+    measure_request = models.ForeignKey(
+        MeasureRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="measure_entries"
+    )
+    on_behalf_of_patient = models.BooleanField(
+        help_text="The patient answered in session and the clinician recorded the answers."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Measure entry {self.pk}"
+
+
+# --- measurement-based care by course -------------------------------------------------------------
+
+
+class OutcomePolicy(models.Model):
+    """The clinic's measurement-based-care numbers (CLINICAL.md marks each as policy)."""
+
+    # Issue 12: the follow-up window runs to 3 months after the last dose (policy).
+    follow_up_days = models.PositiveSmallIntegerField(
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text="Days after the last dose during which a score still belongs to the course.",
+    )
+    # Clinic choice (issue silent): a baseline older than this is no baseline for the course.
+    baseline_window_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days before the first dose in which a score counts as the course's baseline.",
+    )
+    # CLINICAL.md: clinically meaningful change on the PHQ-9 is >= 5 points (policy).
+    deterioration_rise = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(27)],
+        help_text="A PHQ-9 rise of this much from the previous score is a deterioration.",
+    )
+    # Issue 12: no 25 % improvement after the policy number of doses is non-response.
+    non_response_doses = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Doses after which a PHQ-9 without enough improvement is flagged.",
+    )
+    non_response_improvement_percent = models.PositiveSmallIntegerField(
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Improvement from baseline (percent) expected after that number of doses.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "outcome policy"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="outcome_policy_singleton")]
+
+    def __str__(self) -> str:
+        return "Outcome policy"
+
+    @classmethod
+    def get(cls) -> OutcomePolicy:
+        policy, _ = cls.objects.get_or_create(id=1)
+        return policy
+
+
+class RemissionRule(models.TextChoices):
+    NONE = "", "Not defined"
+    BELOW = "below", "Below"
+    AT_OR_BELOW = "at_or_below", "At or below"
+
+
+class OutcomeDefinition(models.Model):
+    """Response and remission of one instrument, as data a clinician can correct (CLINICAL.md)."""
+
+    instrument_key = models.CharField(max_length=20, unique=True)
+    response_fall_percent = models.PositiveSmallIntegerField(
+        default=50, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    remission_rule = models.CharField(
+        max_length=20, choices=RemissionRule.choices, blank=True, default=RemissionRule.NONE
+    )
+    remission_value = models.PositiveSmallIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=300)
+    verified = models.BooleanField(
+        default=True, help_text="Unticked when CLINICAL.md marks the figure for local verification."
+    )
+
+    class Meta:
+        ordering = ["instrument_key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remission_rule="", remission_value__isnull=True)
+                | (~Q(remission_rule="") & Q(remission_value__isnull=False)),
+                name="outcome_definition_remission_complete",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Outcome definition {self.instrument_key}"
+
+
+class Phase(models.TextChoices):
+    BASELINE = "baseline", "Baseline"
+    TREATMENT = "treatment", "End of treatment"
+    FOLLOW_UP = "follow_up", "Follow-up"
+
+
+class ExclusionReason(models.TextChoices):
+    INCLUDED = "", "Included"
+    NO_DOSE = "no_dose", "No dosing session"
+    NO_BASELINE = "no_baseline", "No baseline score before the first dose"
+    NO_END = "no_end", "No score after the first dose"
+    ZERO_BASELINE = "zero_baseline", "Baseline of 0: no fall is possible"
+
+
+class CourseOutcomeSummary(models.Model):
+    """One course's outcome on one instrument: the summary table behind the outcomes page.
+
+    Written only by ``outcomes_refresh`` (a Celery task, on a schedule and when a course
+    completes); the page reads it with a fixed number of queries at any size.
+    """
+
+    course = models.ForeignKey(
+        "kap_sessions.Course", on_delete=models.CASCADE, related_name="outcome_summaries"
+    )
+    instrument_key = models.CharField(max_length=20)
+    # Copied from the course so the page groups without joins.
+    protocol = models.ForeignKey(
+        "kap_sessions.Protocol", on_delete=models.PROTECT, related_name="+"
+    )
+    route = models.CharField(max_length=30)
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    diagnosis = models.CharField(max_length=120, blank=True)
+    start_date = models.DateField()
+    baseline_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    baseline_at = models.DateTimeField(null=True, blank=True)
+    end_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    end_at = models.DateTimeField(null=True, blank=True)
+    end_phase = models.CharField(max_length=20, choices=Phase.choices, blank=True)
+    change = models.SmallIntegerField(null=True, blank=True)
+    response = models.BooleanField(null=True)
+    remission = models.BooleanField(null=True)
+    excluded_reason = models.CharField(
+        max_length=20, choices=ExclusionReason.choices, blank=True, default=""
+    )
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "instrument_key"], name="course_outcome_once_per_instrument"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_key} outcome of course {self.course_id}"
+
+
+# Practices between sessions live in their own sub-package; imported here so Django finds them.
+from integration.practices.models import (  # noqa: E402, F401
+    CoursePhase,
+    Practice,
+    PracticeCompletion,
+    PracticeKind,
+    PracticeProgramme,
+    ProgrammeAssignment,
+)

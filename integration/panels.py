@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from django.utils import timezone
+
 from intake.instruments import INSTRUMENTS
+from integration.deterioration import flags_for_clinician
 from integration.measures import measure_link
+from integration.practices.selectors import todays_practices
 from integration.selectors import measures_open_for, notes_to_sign
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
+from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.notifications.digest import DigestSection, digest_section_register
+from kap_clinic.notifications.initials import initials
 
 SHOWN = 10
 
@@ -52,5 +60,59 @@ panel_register(
         roles=frozenset({Role.PATIENT}),
         context=_measures_open,
         order=20,
+    )
+)
+
+
+def _measures_flagged(request: AuthenticatedRequest) -> dict[str, Any]:
+    # The flags load separately (htmx): the landing page keeps its query budget.
+    return {}
+
+
+panel_register(
+    Panel(
+        key="integration.measures_flagged",
+        title="Measures to review",
+        template="integration/panels/measures_flagged.html",
+        roles=frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        context=_measures_flagged,
+        order=12,
+    )
+)
+
+
+def _digest_flagged(user: User, day: date) -> list[str]:
+    """Initials and the kind only: the digest is an email, the scores are on the landing page."""
+    return [
+        f"{initials(item.course.patient.legal_first_name, item.course.patient.legal_last_name)}: "
+        + ", ".join(flag.label.lower() for flag in item.flags)
+        + " on the PHQ-9"
+        for item in flags_for_clinician(user)
+    ]
+
+
+def register_digest() -> None:
+    digest_section_register(
+        DigestSection(
+            key="integration.measures_flagged",
+            title="Measures to review",
+            items=_digest_flagged,
+            order=30,
+        )
+    )
+
+
+def _todays_practices(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {"practices": todays_practices(request.user, today=timezone.localdate())}
+
+
+panel_register(
+    Panel(
+        key="integration.todays_practice",
+        title="Today's practice",
+        template="integration/panels/todays_practice.html",
+        roles=frozenset({Role.PATIENT}),
+        context=_todays_practices,
+        order=22,
     )
 )

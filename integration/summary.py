@@ -6,16 +6,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from integration.outcomes import patient_trends
-from integration.trends import Outcome
+from integration.episodes import CourseOutcome, Definition
+from integration.outcomes import course_trends
 from sessions.models import AdverseEvent, Course, DoseAdministration
 
 
 @dataclass(frozen=True)
 class InstrumentSummary:
     name: str
-    outcome: Outcome
-    is_phq9: bool
+    outcome: CourseOutcome
+    definition: Definition
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,9 @@ def course_summary(course: Course) -> CourseSummary:
         )
     )
     scores = [
-        InstrumentSummary(trend.name, trend.outcome, trend.instrument_key == "phq9")
-        for trend in patient_trends(course.patient)
+        InstrumentSummary(trend.name, trend.outcome, trend.definition)
+        for trend in course_trends(course)
+        if trend.outcome is not None
     ]
     return CourseSummary(
         course=course,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from integration.clinic_outcomes import outcomes_refresh
 from integration.measures import measures_plan
 from sessions.models import Course, CourseStatus
 
@@ -29,3 +30,19 @@ def measures_plan_courses() -> int:
         if course is not None:
             planned += len(measures_plan(course=course))
     return planned
+
+
+@shared_task(
+    name="integration.outcomes_refresh",
+    ignore_result=True,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def outcomes_refresh_task(course_id: int | None = None) -> int:
+    """Recomputes the outcomes summary table: every completed course, or one that completed.
+
+    Safe to run twice (rows are replaced); a course that is gone or not completed is skipped.
+    """
+    return outcomes_refresh(course_ids=None if course_id is None else [course_id])

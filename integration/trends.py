@@ -1,8 +1,6 @@
-"""Measurement-based care: baseline, response and remission, and the trend chart as accessible SVG.
+"""The trend chart as accessible SVG: bands shaded, doses and course boundaries marked.
 
-Definitions (CLINICAL.md, "Measurement-based care"): the baseline is the last score before the
-first dose of the course; response is a fall of 50% or more from that baseline; remission on the
-PHQ-9 is a score below 5.
+Baselines, ends, response and remission are per course: see integration/episodes.py.
 """
 
 from __future__ import annotations
@@ -11,11 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-
-# CLINICAL.md: response = a fall of at least 50% from the course baseline.
-RESPONSE_FALL = 0.5
-# CLINICAL.md: remission = PHQ-9 < 5 (MADRS <= 10 is marked unverified there, so not encoded).
-REMISSION_BELOW = {"phq9": 5}
 
 
 @dataclass(frozen=True)
@@ -32,38 +25,15 @@ class Band:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    baseline: Score | None
-    latest: Score | None
-    response: bool
-    remission: bool
+class CourseSpan:
+    """A course's windows on the chart: from its baseline window to the end of its follow-up."""
 
-    @property
-    def change(self) -> int | None:
-        if self.baseline is None or self.latest is None:
-            return None
-        return self.latest.value - self.baseline.value
-
-
-def baseline_score(scores: Sequence[Score], *, first_dose_at: datetime | None) -> Score | None:
-    """The last score taken before the first dose (every score counts while no dose was given)."""
-    before = [s for s in scores if first_dose_at is None or s.taken_at < first_dose_at]
-    return max(before, key=lambda s: s.taken_at, default=None)
-
-
-def outcome(scores: Sequence[Score], *, instrument: str, first_dose_at: datetime | None) -> Outcome:
-    baseline = baseline_score(scores, first_dose_at=first_dose_at)
-    after = [s for s in scores if first_dose_at is not None and s.taken_at >= first_dose_at]
-    latest = max(after, key=lambda s: s.taken_at, default=None)
-    response = (
-        baseline is not None
-        and latest is not None
-        and baseline.value > 0
-        and latest.value <= baseline.value * (1 - RESPONSE_FALL)
-    )
-    threshold = REMISSION_BELOW.get(instrument)
-    remission = latest is not None and threshold is not None and latest.value < threshold
-    return Outcome(baseline=baseline, latest=latest, response=response, remission=remission)
+    label: str
+    start: datetime
+    first_dose: datetime
+    end: datetime
+    # Drawn on the chart (the full label is in its title and description): "Course 2".
+    short_label: str = ""
 
 
 # --- the chart ---------------------------------------------------------------------------------
@@ -89,15 +59,17 @@ def trend_svg(
     maximum: int,
     bands: Sequence[Band],
     doses: Sequence[datetime] = (),
+    courses: Sequence[CourseSpan] = (),
     time_zone_label: str = "",
 ) -> str:
-    """An SVG line chart of one instrument: bands shaded, dosing sessions marked.
+    """An SVG line chart of one instrument: bands shaded, dosing sessions and courses marked.
 
     Accessible: role="img" with a title and a description listing every point, each point and
     dose marker with its own <title>; colours come from CSS classes (static/css/app.css).
     """
     ordered = sorted(scores, key=lambda s: s.taken_at)
     moments = [s.taken_at for s in ordered] + list(doses)
+    moments += [moment for span in courses for moment in (span.start, span.end)]
     if not moments:
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" '
@@ -109,6 +81,11 @@ def trend_svg(
     description = f"{len(ordered)} scores out of {maximum}. {points_text}."
     if doses:
         description += " Dosing sessions: " + ", ".join(f"{d:%Y-%m-%d}" for d in doses) + "."
+    for span in courses:
+        description += (
+            f" {span.label}: baseline from {span.start:%Y-%m-%d}, first dose "
+            f"{span.first_dose:%Y-%m-%d}, follow-up to {span.end:%Y-%m-%d}."
+        )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" aria-labelledby="trend-title trend-desc">',
@@ -130,6 +107,21 @@ def trend_svg(
         parts.append(
             f'<text class="axis" x="{LEFT - 6}" y="{_y(tick, maximum) + 4:.1f}" '
             f'text-anchor="end">{tick}</text>'
+        )
+    for span in courses:
+        left, first, right = (_x(m, start, end) for m in (span.start, span.first_dose, span.end))
+        parts.append(
+            f'<rect class="course-span" x="{left:.1f}" y="{TOP}" width="{right - left:.1f}" '
+            f'height="{HEIGHT - TOP - BOTTOM}"><title>{escape(span.label)}: '
+            f"{span.start:%Y-%m-%d} to {span.end:%Y-%m-%d}</title></rect>"
+            f'<line class="course-start" x1="{first:.1f}" x2="{first:.1f}" y1="{TOP}" '
+            f'y2="{HEIGHT - BOTTOM}"><title>{escape(span.label)} first dose '
+            f"{span.first_dose:%Y-%m-%d}</title></line>"
+            f'<line class="course-end" x1="{right:.1f}" x2="{right:.1f}" y1="{TOP}" '
+            f'y2="{HEIGHT - BOTTOM}"><title>{escape(span.label)} end of follow-up '
+            f"{span.end:%Y-%m-%d}</title></line>"
+            f'<text class="course-label" x="{first + 3:.1f}" y="{TOP + 12}">'
+            f"{escape(span.short_label or span.label)}</text>"
         )
     for dose in doses:
         x = _x(dose, start, end)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from integration import setup, views
+from integration.practices import views as practice_views
 
 app_name = "integration"
 
@@ -39,9 +40,27 @@ urlpatterns = [
         views.course_measures_plan,
         name="course_measures_plan",
     ),
+    path(
+        "courses/<uuid:course_uuid>/measures/enter/",
+        views.course_measure_enter,
+        name="course_measure_enter",
+    ),
     path("measures/<str:token>/", views.measure_answer, name="measure_answer"),
     path("patients/<uuid:patient_uuid>/trends/", views.patient_trends, name="patient_trends"),
+    path("courses/<uuid:course_uuid>/trends/", views.course_trends, name="course_trends"),
+    path("flagged-measures/", views.measures_flagged, name="measures_flagged"),
+    path(
+        "courses/<uuid:course_uuid>/practices/",
+        practice_views.course_programme_attach,
+        name="course_programme_attach",
+    ),
+    path(
+        "practices/<uuid:assignment_uuid>/<uuid:practice_uuid>/done/",
+        practice_views.practice_done,
+        name="practice_done",
+    ),
     path("outcomes/", views.clinic_outcomes, name="clinic_outcomes"),
+    path("outcomes/export.csv", views.clinic_outcomes_csv, name="clinic_outcomes_csv"),
     path("courses/<uuid:course_uuid>/summary/", views.course_summary, name="course_summary"),
     path("courses/<uuid:course_uuid>/letter/", views.course_letter, name="course_letter"),
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -11,12 +13,24 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from intake.instruments import INSTRUMENTS
+from intake.instruments import INSTRUMENTS, PHQ9
 from intake.models import Patient
-from integration import measures, outcomes, services, summary
-from integration.models import Note, NoteKind, PsychotherapyNote, Reflection, ReflectionPrompt
+from integration import clinic_outcomes as clinic_outcomes_module
+from integration import measures, outcomes, panels, services, summary
+from integration.deterioration import flags_for_clinician
+from integration.models import (
+    MeasureRequest,
+    Note,
+    NoteKind,
+    PsychotherapyNote,
+    Reflection,
+    ReflectionPrompt,
+)
+from integration.practices.models import CoursePhase, PracticeProgramme
+from integration.practices.selectors import course_adherence
 from integration.selectors import (
     notes_visible_to,
     psychotherapy_notes_of,
@@ -332,6 +346,10 @@ def course_integration(request: AuthenticatedRequest, course_uuid: UUID) -> Http
             "notes": notes,
             "reflections": reflections,
             "appointments": appointments,
+            "adherence": course_adherence(course, today=timezone.localdate()),
+            "programmes": PracticeProgramme.objects.filter(is_active=True),
+            "phases": CoursePhase.choices,
+            "today": timezone.localdate(),
         },
     )
 
@@ -349,6 +367,60 @@ def course_measures_plan(request: AuthenticatedRequest, course_uuid: UUID) -> Ht
     audit_record(action=AuditAction.UPDATE, request=request, obj=course, detail="measures planned")
     messages.success(request, f"{len(planned)} measures scheduled.")
     return redirect("integration:course_integration", course_uuid=course.uuid)
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def course_measure_enter(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    """A clinician fills a measure in session: the MADRS, or the patient's answers on their
+    behalf (recorded as such); an open questionnaire of the course is closed by it."""
+    course = _course_for_clinician(request, course_uuid)
+    open_measures = list(
+        MeasureRequest.objects.filter(course=course, answered_at__isnull=True).order_by("due_at")
+    )
+    chosen_request = next(
+        (m for m in open_measures if str(m.uuid) == request.GET.get("request", "")), None
+    )
+    instrument_key = (
+        chosen_request.instrument_key
+        if chosen_request
+        else request.GET.get("instrument", measures.MADRS.key)
+    )
+    if instrument_key not in measures.ENTERABLE:
+        instrument_key = measures.MADRS.key
+    instrument = INSTRUMENTS[instrument_key]
+    error = ""
+    answers: dict[str, str] = {}
+    if request.method == "POST":
+        answers = {item.key: request.POST.get(item.key, "") for item in instrument.items}
+        try:
+            measures.measure_enter(
+                course=course,
+                instrument_key=instrument_key,
+                answers=answers,
+                by=request.user,
+                measure=chosen_request,
+            )
+        except ValidationError as caught:
+            error = _errors(caught)
+        else:
+            messages.success(request, f"{instrument.name} recorded.")
+            return redirect("integration:course_trends", course_uuid=course.uuid)
+    items = [(item, answers.get(item.key, "")) for item in instrument.items]
+    return render(
+        request,
+        "integration/measure_enter.html",
+        {
+            "course": course,
+            "instrument": instrument,
+            "instrument_key": instrument_key,
+            "instruments": [(key, INSTRUMENTS[key].name) for key in measures.ENTERABLE],
+            "chosen_request": chosen_request,
+            "open_measures": [(m, INSTRUMENTS[m.instrument_key].name) for m in open_measures],
+            "items": items,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
 
 
 @role_required(Role.PATIENT)
@@ -395,10 +467,27 @@ def patient_trends(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpRes
     if request.user.is_front_desk:
         raise Http404
     patient = get_visible_or_404(Patient.objects.all(), user=request.user, uuid=patient_uuid)
-    trends = outcomes.patient_trends(patient)
+    trends, results = outcomes.patient_trends(patient)
     audit_record(action=AuditAction.READ, request=request, obj=patient, detail="trends viewed")
     return render(
-        request, "integration/patient_trends.html", {"patient": patient, "trends": trends}
+        request,
+        "integration/patient_trends.html",
+        {"patient": patient, "trends": trends, "results": results},
+    )
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def course_trends(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    """The course's own measures: its windows, charts, baseline, end, response and remission."""
+    course = _course_for_clinician(request, course_uuid)
+    computed = outcomes.course_outcomes(course)
+    window = computed[0]
+    trends = outcomes.course_trends(course, computed=computed)
+    audit_record(action=AuditAction.READ, request=request, obj=course, detail="course trends")
+    return render(
+        request,
+        "integration/course_trends.html",
+        {"course": course, "window": window, "trends": trends},
     )
 
 
@@ -409,33 +498,84 @@ def _date_or_none(value: str) -> date | None:
         return None
 
 
-@role_required(Role.CLINIC_ADMIN, Role.PRESCRIBER, Role.THERAPIST)
-def clinic_outcomes(request: AuthenticatedRequest) -> HttpResponse:
+def _outcome_filters(request: AuthenticatedRequest) -> dict[str, Any]:
     protocol_uuid = request.GET.get("protocol", "")
     protocols = list(Protocol.objects.order_by("name"))
     if protocol_uuid not in {str(protocol.uuid) for protocol in protocols}:
         protocol_uuid = ""
-    start = _date_or_none(request.GET.get("start", ""))
-    end = _date_or_none(request.GET.get("end", ""))
-    courses = outcomes.courses_filtered(protocol_uuid=protocol_uuid or None, start=start, end=end)
-    result = outcomes.clinic_outcomes(courses)
+    instrument_key = request.GET.get("instrument", PHQ9.key)
+    if instrument_key not in outcomes.TREND_INSTRUMENTS:
+        instrument_key = PHQ9.key
+    return {
+        "protocols": protocols,
+        "protocol_uuid": protocol_uuid,
+        "instrument_key": instrument_key,
+        "start": _date_or_none(request.GET.get("start", "")),
+        "end": _date_or_none(request.GET.get("end", "")),
+    }
+
+
+@role_required(Role.CLINIC_ADMIN, Role.PRESCRIBER, Role.THERAPIST)
+def clinic_outcomes(request: AuthenticatedRequest) -> HttpResponse:
+    filters = _outcome_filters(request)
+    report = clinic_outcomes_module.clinic_report(
+        instrument_key=filters["instrument_key"],
+        protocol_uuid=filters["protocol_uuid"] or None,
+        start=filters["start"],
+        end=filters["end"],
+    )
     audit_record(
         action=AuditAction.READ,
         request=request,
         object_type="integration.outcomes",
         detail="clinic outcomes viewed",
     )
+    definition = outcomes.definitions().get(filters["instrument_key"])
     return render(
         request,
         "integration/clinic_outcomes.html",
         {
-            "result": result,
-            "protocols": protocols,
-            "protocol_uuid": protocol_uuid,
-            "start": start,
-            "end": end,
+            **filters,
+            "report": report,
+            "definition": definition,
+            "instruments": [(key, INSTRUMENTS[key].name) for key in outcomes.TREND_INSTRUMENTS],
+            "instrument_name": INSTRUMENTS[filters["instrument_key"]].name,
         },
     )
+
+
+@role_required(Role.CLINIC_ADMIN, Role.PRESCRIBER, Role.THERAPIST)
+def clinic_outcomes_csv(request: AuthenticatedRequest) -> HttpResponse:
+    """The de-identified rows behind the figures, as CSV (an audited export)."""
+    filters = _outcome_filters(request)
+    rows = clinic_outcomes_module.summary_rows(
+        instrument_key=filters["instrument_key"],
+        protocol_uuid=filters["protocol_uuid"] or None,
+        start=filters["start"],
+        end=filters["end"],
+    ).values(*clinic_outcomes_module.ROW_FIELDS)
+    table = clinic_outcomes_module.csv_rows(
+        rows, instrument_name=INSTRUMENTS[filters["instrument_key"]].name
+    )
+    audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        object_type="integration.outcomes",
+        detail=f"de-identified outcomes CSV, {len(table)} rows",
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="outcomes.csv"'
+    writer = csv.writer(response)
+    writer.writerow(clinic_outcomes_module.CSV_HEADER)
+    writer.writerows(table)
+    return response
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def measures_flagged(request: AuthenticatedRequest) -> HttpResponse:
+    """The landing panel's deterioration and non-response flags (loaded by htmx)."""
+    flagged = flags_for_clinician(request.user)[: panels.SHOWN]
+    return render(request, "integration/measures_flagged.html", {"flagged": flagged})
 
 
 # --- course summary and letter --------------------------------------------------------------------

@@ -71,6 +71,13 @@ app.conf.update(
             "schedule": crontab(minute=5),
             "options": {"expires": 50 * 60},
         },
+        # The clinic outcomes page's summary table (integration), recomputed every hour; a
+        # course that completes is also recomputed at once.
+        "integration-outcomes-refresh": {
+            "task": "integration.outcomes_refresh",
+            "schedule": crontab(minute=20),
+            "options": {"expires": 50 * 60},
+        },
     },
 )
 app.autodiscover_tasks()

@@ -19,6 +19,8 @@ from django.utils import timezone
 from intake.models import Patient
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
 from sessions import reminders
 from sessions.models import (
     Appointment,
@@ -197,6 +199,8 @@ def appointment_book(
     """Books one appointment; BookingConflictError when the slot is taken."""
     if kind not in AppointmentKind.values:
         raise ValidationError("Unknown kind of appointment.")
+    if course is not None and kind == AppointmentKind.DOSING:
+        _course_overlap_check(course=course, start=starts_at, end=ends_at)
     _validate(
         patient=patient,
         kind=kind,
@@ -390,6 +394,32 @@ class ProposedAppointment:
     therapist: User | None
 
 
+def _course_overlap_check(*, course: Course, start: datetime, end: datetime) -> None:
+    """One course at a time per patient: outcomes are measured per course (issue 12)."""
+    others = (
+        Appointment.objects.filter(patient_id=course.patient_id, course__isnull=False)
+        .exclude(course=course)
+        .exclude(course__status=CourseStatus.CANCELLED)
+        .exclude(status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW])
+        .select_related("course__protocol")
+        .order_by("starts_at")
+    )
+    spans: dict[int, tuple[Course, datetime, datetime]] = {}
+    for appointment in others:
+        other = appointment.course
+        if other is None:  # filtered above; narrows the type
+            continue
+        first, last = spans.get(other.pk, (other, appointment.starts_at, appointment.ends_at))[1:]
+        spans[other.pk] = (other, min(first, appointment.starts_at), max(last, appointment.ends_at))
+    for other, first, last in spans.values():
+        if start < last and first < end:
+            raise ValidationError(
+                f"These sessions ({start:%Y-%m-%d} to {end:%Y-%m-%d}) overlap the patient's "
+                f"course {other.protocol.name} ({first:%Y-%m-%d} to {last:%Y-%m-%d}). A patient "
+                "has one course at a time: move the dates or cancel the other course first."
+            )
+
+
 @transaction.atomic
 def course_confirm(
     *, course: Course, proposals: list[ProposedAppointment], by: User
@@ -397,6 +427,12 @@ def course_confirm(
     """Books a planned course's appointments, all or none."""
     if course.status != CourseStatus.PLANNED:
         raise ValidationError("Only a planned course can be confirmed.")
+    if proposals:
+        _course_overlap_check(
+            course=course,
+            start=min(proposal.starts_at for proposal in proposals),
+            end=max(proposal.ends_at for proposal in proposals),
+        )
     booked = [
         appointment_book(
             patient=course.patient,
@@ -414,3 +450,27 @@ def course_confirm(
     course.status = CourseStatus.ACTIVE
     course.save(update_fields=["status"])
     return booked
+
+
+# Higher layers (integration's outcomes) hear that a course completed without sessions importing
+# them: each listener gets the course id after the transaction commits.
+_course_completed_listeners: list[Callable[[int], None]] = []
+
+
+def course_completed_register(listener: Callable[[int], None]) -> None:
+    if listener not in _course_completed_listeners:
+        _course_completed_listeners.append(listener)
+
+
+@transaction.atomic
+def course_complete(*, course: Course, by: User) -> Course:
+    """Marks an active course completed; listeners run once the change has committed."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if course.status != CourseStatus.ACTIVE:
+        raise ValidationError("Only an active course can be completed.")
+    course.status = CourseStatus.COMPLETED
+    course.save(update_fields=["status"])
+    audit_record(action=AuditAction.UPDATE, actor=by, obj=course, detail="course completed")
+    for listener in _course_completed_listeners:
+        transaction.on_commit(lambda listener=listener: listener(course.pk))  # type: ignore[misc]
+    return course

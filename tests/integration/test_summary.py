@@ -71,7 +71,8 @@ def test_the_summary_lists_sessions_doses_adverse_events_and_scores(
     assert "Dosing: 1" in content
     assert "35.00" in content
     assert "Nausea" in content
-    assert "16 at baseline, 4 at the latest measure" in content
+    assert "16 at the course's baseline" in content
+    assert "4 at the end of treatment" in content
     assert "Remission (PHQ-9 below 5)" in content
     assert "Response (fall of 50% or more)" in content
 
@@ -107,3 +108,31 @@ def test_front_desk_and_outsiders_cannot_read_the_summary(
     url = reverse("integration:course_summary", args=[completed_course.uuid])
     assert _client(front_desk).get(url).status_code == 403
     assert _client(outsider).get(url).status_code == 404
+
+
+def test_the_summary_uses_only_the_courses_own_scores(
+    completed_course: Course, therapist: User
+) -> None:
+    """Regression: a later course's scores were read as this course's latest measure."""
+    later = IntegrationAppointmentFactory(
+        course=completed_course,
+        kind="integration",
+        starts_at=completed_course.appointments.get().starts_at + timedelta(days=200),
+    )
+    InstrumentResponse.objects.create(
+        patient=completed_course.patient,
+        instrument_key="phq9",
+        instrument_version="1",
+        answers={},
+        total=25,
+        band="x",
+        band_label="x",
+        recorded_at=later.starts_at + timedelta(days=400),
+    )
+    content = (
+        _client(therapist)
+        .get(reverse("integration:course_summary", args=[completed_course.uuid]))
+        .content.decode()
+    )
+    assert "4 at the end of treatment" in content
+    assert "25 at" not in content

@@ -1,6 +1,7 @@
 from datetime import date, time, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from intake.models import Patient
@@ -189,3 +190,66 @@ def test_the_course_page_links_clinicians_to_the_integration_view(
     page = client.get(f"/sessions/courses/{course.uuid}/")
     assert page.status_code == 200
     assert link not in page.content.decode()
+
+
+def test_a_course_overlapping_another_course_of_the_patient_is_refused_and_nothing_is_booked(
+    course: Course, room: Room
+) -> None:
+    course.start_date = date(2027, 1, 4)
+    course.save()
+    services.course_confirm(
+        course=course, proposals=course_plan(course=course).proposals, by=course.created_by
+    )
+    second = Course.objects.create(
+        patient=course.patient,
+        protocol=course.protocol,
+        location=course.location,
+        prescriber=course.prescriber,
+        therapist=course.therapist,
+        planned_dose=course.planned_dose,
+        start_date=date(2027, 1, 11),
+        created_by=course.created_by,
+    )
+    proposals = course_plan(course=second).proposals
+    before = Appointment.objects.count()
+    with pytest.raises(ValidationError, match="overlap the patient's course"):
+        services.course_confirm(course=second, proposals=proposals, by=course.created_by)
+    assert Appointment.objects.count() == before
+    second.refresh_from_db()
+    assert second.status == CourseStatus.PLANNED
+
+
+def test_a_dosing_session_of_one_course_inside_another_course_is_refused(
+    course: Course, room: Room
+) -> None:
+    course.start_date = date(2027, 1, 4)
+    course.save()
+    services.course_confirm(
+        course=course, proposals=course_plan(course=course).proposals, by=course.created_by
+    )
+    doses = course.appointments.filter(kind=AppointmentKind.DOSING).order_by("starts_at")
+    second = Course.objects.create(
+        patient=course.patient,
+        protocol=course.protocol,
+        location=course.location,
+        prescriber=course.prescriber,
+        therapist=course.therapist,
+        planned_dose=course.planned_dose,
+        start_date=date(2027, 1, 11),
+        created_by=course.created_by,
+    )
+    between = doses[0].starts_at + timedelta(days=1)
+    before = Appointment.objects.count()
+    with pytest.raises(ValidationError, match="overlap the patient's course"):
+        services.appointment_book(
+            patient=course.patient,
+            kind=AppointmentKind.DOSING,
+            room=room,
+            starts_at=between,
+            ends_at=between + timedelta(hours=2),
+            course=second,
+            medical_monitor=course.prescriber,
+            therapist=course.therapist,
+            by=course.created_by,
+        )
+    assert Appointment.objects.count() == before
