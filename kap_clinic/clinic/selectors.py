@@ -69,7 +69,6 @@ def staff_list() -> QuerySet[User]:
         .prefetch_related(
             Prefetch("licences", queryset=ProfessionalLicence.objects.order_by("expires_on")),
             Prefetch("dea_registrations", queryset=DeaRegistration.objects.order_by("expires_on")),
-            "staff_invitations",
         )
         .order_by("-is_active", "full_name")
     )
