@@ -22,8 +22,9 @@ class IntakeConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from intake import digest, messaging, panels  # noqa: F401  (panels register on import)
+        from intake import chart, digest, messaging, panels  # noqa: F401  (panels on import)
 
         messaging.register()
         messaging.register_content()
         digest.register()
+        chart.register()

@@ -35,8 +35,24 @@ class SexAtBirth(models.TextChoices):
     UNDISCLOSED = "undisclosed", "Prefer not to say"
 
 
+MRN_DIGITS = 6
+
+
+def mrn_next() -> str:
+    """The next medical record number: the clinic's own short number, in order of creation.
+
+    A concurrent creation that takes the same number fails on the unique constraint (and is
+    retried by whoever created it); patients are created one at a time by staff or invitations.
+    """
+    latest = Patient.objects.aggregate(latest=models.Max("mrn"))["latest"]
+    number = int(latest) + 1 if latest and latest.isdigit() else 1
+    return str(number).zfill(MRN_DIGITS)
+
+
 class Patient(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Medical record number: short, human-readable, shown and searchable; URLs keep the UUID.
+    mrn = models.CharField("MRN", max_length=12, unique=True, default=mrn_next, editable=False)
     # The patient's own sign-in, once they have accepted an invitation.
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -48,6 +64,7 @@ class Patient(models.Model):
     legal_first_name = models.CharField(max_length=100)
     legal_last_name = models.CharField(max_length=100)
     preferred_name = models.CharField(max_length=100, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
     date_of_birth = models.DateField()
     sex_at_birth = models.CharField(max_length=20, choices=SexAtBirth.choices, blank=True)
     gender = models.CharField(max_length=100, blank=True)

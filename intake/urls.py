@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake import views
+from intake import chart_views, views
 
 app_name = "intake"
 
@@ -31,7 +31,13 @@ urlpatterns = [
         views.finding_override,
         name="finding_override",
     ),
-    path("<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
+    # The chart: the overview keeps the name every page already links to.
+    path("<uuid:patient_uuid>/", chart_views.chart_overview, name="patient_detail"),
+    path(
+        "<uuid:patient_uuid>/chart/<slug:key>/",
+        chart_views.chart_section_view,
+        name="chart_section",
+    ),
     path("<uuid:patient_uuid>/invitation/", views.invitation_resend, name="invitation_resend"),
     path("<uuid:patient_uuid>/intake/", views.intake_summary, name="intake_summary"),
     path(

@@ -8,7 +8,6 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,7 +37,6 @@ from intake.models import (
 from intake.selectors import (
     alerts_open_for,
     assessments_for,
-    can_see_clinical,
     intake_for_review,
     intake_versions,
     patient_get,
@@ -70,25 +68,6 @@ def patient_list(request: AuthenticatedRequest) -> HttpResponse:
     patients = patients_visible_to(user=request.user, search=search)
     return render(
         request, "intake/patient_list.html", {"search": search, **paginate(request, patients)}
-    )
-
-
-@login_required
-def patient_detail(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
-    """Demographics and care team; open to the patient themself and to whoever may see them."""
-    patient = patient_get(user=request.user, patient_uuid=patient_uuid)
-    audit_record(action=AuditAction.READ, request=request, obj=patient, detail="patient record")
-    return render(
-        request,
-        "intake/patient_detail.html",
-        {
-            "patient": patient,
-            "can_invite": request.user.has_perm("intake.add_patient")
-            and not request.user.is_patient,
-            "can_see_clinical": can_see_clinical(request.user),
-            "invitation": patient.invitations.first(),
-            "outside_providers": patient.outside_providers.all(),
-        },
     )
 
 

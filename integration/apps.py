@@ -23,6 +23,7 @@ class IntegrationConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from integration import measures, panels  # noqa: F401  (panels register on import)
+        from integration import chart, measures, panels  # noqa: F401  (panels on import)
 
         measures.register_content()
+        chart.register()

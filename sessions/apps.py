@@ -46,7 +46,8 @@ class KapSessionsConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from sessions import digest, panels, reminders  # noqa: F401  (panels register on import)
+        from sessions import chart, digest, panels, reminders  # noqa: F401  (panels on import)
 
         reminders.register()
         digest.register()
+        chart.register()
