@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import HttpRequest
@@ -9,18 +10,21 @@ from django.urls import reverse
 
 from intake.instruments import INSTRUMENTS
 from intake.models import InstrumentResponse
-from integration.models import MeasureRequest, Note, Reflection
+from integration.models import MeasureRequest, Note, NoteKind, Reflection
 from integration.selectors import notes_visible_to
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.chart import (
     CLINICIANS,
     Badge,
+    Link,
     TimelineEvent,
+    appointment_links_register,
     chart_badge_register,
     chart_section_register,
     chart_timeline_register,
 )
+from sessions.models import AppointmentStatus
 
 THERAPISTS = frozenset({Role.THERAPIST})
 
@@ -146,3 +150,36 @@ def register() -> None:
     )
     chart_timeline_register("integration.clinical", CLINICIANS, _clinical_events)
     chart_badge_register("integration.unsigned_notes", CLINICIANS, _unsigned_badges)
+    appointment_links_register("integration.notes", _note_links)
+
+
+def _note_links(appointments: Sequence[Any], user: User) -> dict[int, list[Link]]:
+    """The clinician's own note of each session: open it, or start it from the kind's template."""
+    if user.role not in CLINICIANS:
+        return {}
+    writable = [
+        appointment
+        for appointment in appointments
+        if appointment.kind in NoteKind.values and appointment.status != AppointmentStatus.CANCELLED
+    ]
+    notes = {
+        note.appointment_id: note
+        for note in Note.objects.filter(appointment__in=writable, author=user)
+    }
+    links: dict[int, list[Link]] = {}
+    for appointment in writable:
+        note = notes.get(appointment.pk)
+        if note is None:
+            link = Link(
+                label="Write the note",
+                url=reverse("integration:appointment_note", args=[appointment.uuid]),
+                post=True,
+            )
+        else:
+            state = "draft" if not note.is_signed else note.status_label.lower()
+            link = Link(
+                label=f"Open my note ({state})",
+                url=reverse("integration:note_detail", args=[note.uuid]),
+            )
+        links[appointment.pk] = [link]
+    return links

@@ -13,7 +13,7 @@ queries whatever the number of rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -166,3 +166,33 @@ def chart_badges(*, patient: Any, user: User) -> list[Badge]:
         if user.role in provider.roles
         for badge in provider.badges(patient, user)
     ]
+
+
+# --- links from an appointment to what higher apps keep about it (its note) ----------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """A one-click link; ``post`` links are buttons that create what they open (a note draft)."""
+
+    label: str
+    url: str
+    post: bool = False
+
+
+AppointmentLinks = Callable[[Sequence[Any], User], dict[int, list[Link]]]
+_appointment_links: dict[str, AppointmentLinks] = {}
+
+
+def appointment_links_register(key: str, provider: AppointmentLinks) -> None:
+    """``provider(appointments, user)`` returns links by appointment pk, in a fixed number of
+    queries for any number of appointments."""
+    _appointment_links[key] = provider
+
+
+def appointment_links(*, appointments: Sequence[Any], user: User) -> dict[int, list[Link]]:
+    links: dict[int, list[Link]] = {}
+    for key in sorted(_appointment_links):
+        for pk, found in _appointment_links[key](appointments, user).items():
+            links.setdefault(pk, []).extend(found)
+    return links

@@ -22,6 +22,7 @@ from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.chart import appointment_links
 from sessions import dosing, forms, services
 from sessions.availability import course_plan, free_slots
 from sessions.models import (
@@ -399,6 +400,9 @@ def _appointment_page(
             "appointment": appointment,
             "time_zone": zone,
             "record": record,
+            "links": appointment_links(appointments=[appointment], user=request.user).get(
+                appointment.pk, []
+            ),
             "can_change": request.user.has_perm("kap_sessions.change_appointment"),
             "can_see_dosing": request.user.has_perm("kap_sessions.view_dosingrecord"),
             "reschedule_form": reschedule_form
