@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from intake.models import Patient
+from intake.models import Patient, PatientStatus
 from intake.selectors import patient_get
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.audit.models import AuditAction
@@ -28,6 +28,7 @@ from kap_clinic.chart import (
     chart_section,
     chart_sections_for,
     chart_timeline,
+    patients_with_status,
 )
 
 OVERVIEW = "overview"
@@ -37,6 +38,12 @@ def chart_header_context(request: AuthenticatedRequest, patient: Patient) -> dic
     """What every chart page shows above its section: the header and the section tabs."""
     return {
         "patient": patient,
+        "patient_status": PatientStatus(
+            patients_with_status(Patient.objects.filter(pk=patient.pk))
+            .values_list("lifecycle", flat=True)
+            .first()
+            or patient.status
+        ),
         "age": patient.age_on(timezone.localdate()),
         "badges": chart_badges(patient=patient, user=request.user),
         "chart_sections": chart_sections_for(patient=patient, user=request.user),

@@ -17,15 +17,22 @@ from kap_clinic.timezones import clinic_time_zone
 
 
 class PatientStatus(models.TextChoices):
+    """Where a patient is in the journey (issue #10). The intake stages are stored by intake's
+    services; the treatment stages are derived from the record by the one status function
+    (``kap_clinic.chart.patients_with_status``, provided by the sessions app)."""
+
     INVITED = "invited", "Invited"
     INTAKE_IN_PROGRESS = "intake_in_progress", "Intake in progress"
-    SUBMITTED = "submitted", "Submitted"
+    SUBMITTED = "submitted", "Intake submitted"
     SCREENED = "screened", "Screened"
     CLEARED = "cleared", "Cleared"
     NOT_ELIGIBLE = "not_eligible", "Not eligible"
+    DECLINED = "declined", "Declined treatment"
     IN_TREATMENT = "in_treatment", "In treatment"
-    COMPLETED = "completed", "Completed"
-    DISCHARGED = "discharged", "Discharged"
+    MAINTENANCE = "maintenance", "Maintenance"
+    COMPLETED = "completed", "Course completed"
+    INACTIVE = "inactive", "Inactive"
+    DISCHARGED = "discharged", "Discharged from the practice"
 
 
 class SexAtBirth(models.TextChoices):
@@ -98,6 +105,9 @@ class Patient(models.Model):
         limit_choices_to={"role": "therapist"},
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Discharge from the practice (or a patient declining treatment), with the reason.
+    status_reason = models.CharField(max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["legal_last_name", "legal_first_name"]
@@ -111,6 +121,12 @@ class Patient(models.Model):
     def display_name(self) -> str:
         first = self.preferred_name or self.legal_first_name
         return f"{first} {self.legal_last_name}"
+
+    @property
+    def status_label(self) -> str:
+        """The status in clinic words: the derived one when the queryset was annotated with it
+        (``kap_clinic.chart.patients_with_status``), else the stored intake stage."""
+        return PatientStatus(getattr(self, "lifecycle", None) or self.status).label
 
     @property
     def legal_name(self) -> str:

@@ -48,6 +48,7 @@ from kap_clinic.accounts.access import AuthenticatedRequest, permission_required
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.chart import patients_with_status
 from kap_clinic.pagination import paginate
 
 
@@ -65,7 +66,7 @@ def _errors(error: ValidationError) -> str:
 @permission_required("intake.view_patient")
 def patient_list(request: AuthenticatedRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
-    patients = patients_visible_to(user=request.user, search=search)
+    patients = patients_with_status(patients_visible_to(user=request.user, search=search))
     return render(
         request, "intake/patient_list.html", {"search": search, **paginate(request, patients)}
     )

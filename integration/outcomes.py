@@ -6,12 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
 from intake.instruments import GAD7, INSTRUMENTS, PCL5, PHQ9
-from intake.models import ClinicPolicy, InstrumentResponse, Patient
+from intake.models import ClinicPolicy, InstrumentResponse, Patient, PatientStatus
 from integration.trends import Band, Outcome, Score, outcome, trend_svg
+from kap_clinic.chart import patients_with_status
 from sessions.models import AppointmentKind, AppointmentStatus, Course, CourseStatus
 
 TREND_INSTRUMENTS = (PHQ9.key, GAD7.key, PCL5.key)
@@ -77,6 +78,9 @@ def patient_trends(patient: Patient) -> list[Trend]:
 @dataclass(frozen=True)
 class ClinicOutcomes:
     in_course: int
+    in_treatment: int
+    course_completed: int
+    maintenance: int
     completed: int
     with_outcome: int
     responders: int
@@ -108,6 +112,12 @@ def courses_filtered(
 def clinic_outcomes(courses: QuerySet[Course]) -> ClinicOutcomes:
     """PHQ-9 response and remission over the completed courses (three queries in all)."""
     in_course = courses.filter(status=CourseStatus.ACTIVE).values("patient").distinct().count()
+    # By status: the same derived status as the landing counts, the lists and the chart.
+    by_status = dict(
+        patients_with_status(Patient.objects.filter(id__in=courses.values("patient_id")).order_by())
+        .values_list("lifecycle")
+        .annotate(total=Count("id"))
+    )
     completed = list(
         courses.filter(status=CourseStatus.COMPLETED)
         .annotate(
@@ -140,6 +150,9 @@ def clinic_outcomes(courses: QuerySet[Course]) -> ClinicOutcomes:
         changes.append(result.change)
     return ClinicOutcomes(
         in_course=in_course,
+        in_treatment=by_status.get(PatientStatus.IN_TREATMENT, 0),
+        course_completed=by_status.get(PatientStatus.COMPLETED, 0),
+        maintenance=by_status.get(PatientStatus.MAINTENANCE, 0),
         completed=len(completed),
         with_outcome=with_outcome,
         responders=responders,

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import F, QuerySet
+
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 
@@ -196,3 +198,23 @@ def appointment_links(*, appointments: Sequence[Any], user: User) -> dict[int, l
         for pk, found in _appointment_links[key](appointments, user).items():
             links.setdefault(pk, []).extend(found)
     return links
+
+
+# --- the patient's status, derived from the record -----------------------------------------------
+
+StatusAnnotator = Callable[[QuerySet[Any]], QuerySet[Any]]
+_status_annotator: list[StatusAnnotator] = []
+
+
+def patient_status_register(annotator: StatusAnnotator) -> None:
+    """The one function that derives each patient's status (registered by the sessions app,
+    which sees courses and doses): it annotates a patient queryset with ``lifecycle``."""
+    _status_annotator[:] = [annotator]
+
+
+def patients_with_status(patients: QuerySet[Any]) -> QuerySet[Any]:
+    """``patients`` annotated with ``lifecycle``: used by landing counts, lists, the chart header
+    and the outcomes page alike. Without a registered annotator, the stored intake status."""
+    if _status_annotator:
+        return _status_annotator[0](patients)
+    return patients.annotate(lifecycle=F("status"))

@@ -46,8 +46,15 @@ class KapSessionsConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from sessions import chart, digest, panels, reminders  # noqa: F401  (panels on import)
+        from sessions import (  # noqa: F401  (panels register on import)
+            chart,
+            digest,
+            lifecycle,
+            panels,
+            reminders,
+        )
 
         reminders.register()
         digest.register()
         chart.register()
+        lifecycle.register()
