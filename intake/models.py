@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -43,6 +44,9 @@ class SexAtBirth(models.TextChoices):
 
 
 MRN_DIGITS = 6
+SEARCH_SOURCES = frozenset(
+    {"legal_first_name", "legal_last_name", "preferred_name", "email", "mobile"}
+)
 
 
 def mrn_next() -> str:
@@ -108,14 +112,29 @@ class Patient(models.Model):
     # Discharge from the practice (or a patient declining treatment), with the reason.
     status_reason = models.CharField(max_length=300, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Names (without accents), email and phone digits, for the search box (intake.search).
+    search_text = models.CharField(max_length=600, blank=True, editable=False)
 
     class Meta:
         ordering = ["legal_last_name", "legal_first_name"]
-        indexes = [models.Index(fields=["legal_last_name", "legal_first_name"])]
+        indexes = [
+            models.Index(fields=["legal_last_name", "legal_first_name"]),
+            models.Index(fields=["date_of_birth"]),
+        ]
         permissions = [("view_clinical_record", "Can view clinical content of a patient's record")]
 
     def __str__(self) -> str:
         return self.display_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The search text is this row's own derived column, kept in step with its sources.
+        from intake.search import search_text
+
+        self.search_text = search_text(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and SEARCH_SOURCES & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:

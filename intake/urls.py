@@ -7,6 +7,7 @@ app_name = "intake"
 urlpatterns = [
     path("", views.patient_list, name="patient_list"),
     path("invite/", views.patient_invite, name="patient_invite"),
+    path("search/", views.patient_search, name="patient_search"),
     path("review/", views.intake_review_queue, name="review_queue"),
     path("policy/", views.clinic_policy_edit, name="clinic_policy_edit"),
     path("requests/", views.invitation_request_list, name="invitation_request_list"),

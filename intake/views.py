@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from intake import services, wizard
@@ -69,6 +70,42 @@ def patient_list(request: AuthenticatedRequest) -> HttpResponse:
     patients = patients_with_status(patients_visible_to(user=request.user, search=search))
     return render(
         request, "intake/patient_list.html", {"search": search, **paginate(request, patients)}
+    )
+
+
+SEARCH_RESULTS = 50
+
+
+@permission_required("intake.view_patient")
+def patient_search(request: AuthenticatedRequest) -> HttpResponse:
+    """The header's search box. Posted, so the term stays out of URLs and access logs."""
+    term = request.POST.get("q", "").strip()[:100] if request.method == "POST" else ""
+    patients: list[Patient] = []
+    if term:
+        patients = list(
+            patients_with_status(
+                patients_visible_to(user=request.user, search=term).order_by(
+                    "legal_last_name", "legal_first_name", "date_of_birth"
+                )
+            )[:SEARCH_RESULTS]
+        )
+        # Which patients were found is a read of their records; the term itself is not kept.
+        audit_record(
+            action=AuditAction.READ,
+            request=request,
+            object_type="intake.patient",
+            detail=f"patient search: {len(patients)} found",
+        )
+    today = timezone.localdate()
+    return render(
+        request,
+        "intake/patient_search.html",
+        {
+            "term": term,
+            "rows": [(patient, patient.age_on(today)) for patient in patients],
+            "searched": bool(term),
+            "limit": SEARCH_RESULTS,
+        },
     )
 
 
