@@ -20,6 +20,7 @@ from intake.models import (
     Invitation,
     MedicalAssessment,
     Patient,
+    PatientStatus,
 )
 from intake.selectors import can_see_clinical
 from kap_clinic.accounts.models import User
@@ -58,6 +59,8 @@ def _details(request: HttpRequest, patient: Patient, user: User) -> dict[str, An
         "can_see_clinical": can_see_clinical(user),
         "invitation": patient.invitations.first(),
         "outside_providers": list(patient.outside_providers.all()),
+        "can_discharge": user.role in (Role.PRESCRIBER, Role.CLINIC_ADMIN)
+        and patient.status not in (PatientStatus.DISCHARGED, PatientStatus.DECLINED),
     }
 
 

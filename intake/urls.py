@@ -39,6 +39,7 @@ urlpatterns = [
         chart_views.chart_section_view,
         name="chart_section",
     ),
+    path("<uuid:patient_uuid>/discharge/", views.patient_close, name="patient_close"),
     path("<uuid:patient_uuid>/invitation/", views.invitation_resend, name="invitation_resend"),
     path("<uuid:patient_uuid>/intake/", views.intake_summary, name="intake_summary"),
     path(

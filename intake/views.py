@@ -27,6 +27,7 @@ from intake.forms import (
 from intake.medications import review_classes_for
 from intake.models import (
     ClinicPolicy,
+    Decision,
     Finding,
     FindingSeverity,
     IntakeForm,
@@ -50,6 +51,7 @@ from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.chart import patients_with_status
+from kap_clinic.confirm import confirmation_required
 from kap_clinic.pagination import paginate
 
 
@@ -74,6 +76,54 @@ def patient_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 SEARCH_RESULTS = 50
+
+
+class PatientCloseForm(forms.Form):
+    status = forms.ChoiceField(
+        label="What happened",
+        choices=[
+            (PatientStatus.DISCHARGED.value, "Discharged from the practice"),
+            (PatientStatus.DECLINED.value, "Declined treatment"),
+        ],
+    )
+    reason = forms.CharField(label="Reason", max_length=300)
+
+
+@require_POST
+@role_required(Role.PRESCRIBER, Role.CLINIC_ADMIN)
+def patient_close(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    """Discharge from the practice (or declined treatment), after a confirmation step."""
+    patient = patient_get(user=request.user, patient_uuid=patient_uuid)
+    details = reverse("intake:chart_section", args=[patient.uuid, "details"])
+    form = PatientCloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what happened and give the reason.")
+        return redirect(details)
+    label = dict(form.fields["status"].choices)[form.cleaned_data["status"]]  # type: ignore[attr-defined]
+    confirm = confirmation_required(
+        request,
+        title=f"{label}: {patient.display_name}?",
+        consequence=(
+            f"{patient.display_name}'s status becomes “{label.lower()}” with the reason you gave. "
+            "Their record is kept; no new course can be planned until they are invited again."
+        ),
+        confirm_label=label,
+        back_url=details,
+    )
+    if confirm is not None:
+        return confirm
+    try:
+        services.patient_status_close(
+            patient=patient,
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(request, f"{patient.display_name}: {label.lower()}.")
+    return redirect(details)
 
 
 @permission_required("intake.view_patient")
@@ -417,6 +467,20 @@ def _assessment(
     audit_record(action=AuditAction.READ, request=request, obj=intake, detail=f"{title} form")
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["decision"] == Decision.NOT_CLEARED:
+            confirm = confirmation_required(
+                request,
+                title=f"Decline clearance for {patient.display_name}?",
+                consequence=(
+                    f"The {title.lower()} is recorded as not cleared: {patient.display_name} "
+                    "becomes not eligible for treatment and cannot be booked for dosing. The "
+                    "assessment stays in the record."
+                ),
+                confirm_label="Record: not cleared",
+                back_url=reverse("intake:intake_summary", args=[patient.uuid]),
+            )
+            if confirm is not None:
+                return confirm
         try:
             assessment = record(patient=patient, by=request.user, data=form.cleaned_data)
         except ValidationError as error:

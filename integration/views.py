@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from intake.instruments import INSTRUMENTS
@@ -27,6 +28,7 @@ from kap_clinic.accounts.access import AuthenticatedRequest, get_visible_or_404,
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.confirm import confirmation_required
 from kap_clinic.pagination import paginate
 from sessions.models import Appointment, AppointmentStatus, Course, CourseStatus, Protocol
 
@@ -126,6 +128,20 @@ def note_save(request: AuthenticatedRequest, note_uuid: UUID) -> HttpResponse:
         note = services.note_draft_save(note=note, body=body, by=request.user)
         audit_record(action=AuditAction.UPDATE, request=request, obj=note, detail="note saved")
         if "sign" in request.POST:
+            # The draft is saved either way; signing waits for the confirmation step.
+            confirm = confirmation_required(
+                request,
+                title="Sign this note?",
+                consequence=(
+                    "Signing locks the note in the patient's record: its text can no longer be "
+                    "changed, and later corrections are added as signed addenda."
+                ),
+                confirm_label="Sign the note",
+                back_url=reverse("integration:note_detail", args=[note.uuid]),
+                danger=False,
+            )
+            if confirm is not None:
+                return confirm
             note = services.note_sign(note=note, by=request.user)
             audit_record(action=AuditAction.UPDATE, request=request, obj=note, detail="note signed")
             messages.success(request, "Note signed.")

@@ -41,6 +41,11 @@ urlpatterns = [
         name="appointment_status",
     ),
     path(
+        "appointments/<uuid:appointment_uuid>/no-show/undo/",
+        views.appointment_no_show_undo,
+        name="appointment_no_show_undo",
+    ),
+    path(
         "appointments/<uuid:appointment_uuid>/readiness/",
         views.readiness_patient,
         name="readiness_patient",

@@ -68,6 +68,9 @@ def test_a_therapist_goes_from_my_day_to_a_signed_note_by_clicks_alone(
     expect(body).to_have_value("Themes:\n\n\nPlan:\n")
     body.fill("Themes: the sea.\n\nPlan: walk daily.")
     page.get_by_role("button", name="Sign note").click()
+    # The confirmation step names the consequence before the note is locked.
+    expect(page.get_by_role("alert")).to_contain_text("Signing locks the note")
+    page.get_by_role("button", name="Sign the note").click()
     expect(page.get_by_text("Signed by Theo Therapist")).to_be_visible()
     note = Note.objects.get(appointment=appointment)
     assert note.is_signed
