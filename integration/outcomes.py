@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
@@ -35,14 +37,16 @@ def dose_times(patient: Patient) -> list[datetime]:
     )
 
 
-def patient_trends(patient: Patient) -> list[Trend]:
-    """One chart per instrument the patient answered, bands shaded and doses marked."""
+def patient_trends(patient: Patient, *, time_zone: str = "") -> list[Trend]:
+    """One chart per instrument the patient answered, bands shaded and doses marked; dates in
+    ``time_zone`` (the clinic's by default; the patient's own on their pages)."""
+    zone = ZoneInfo(time_zone or settings.TIME_ZONE)
     by_instrument: dict[str, list[Score]] = defaultdict(list)
     for key, total, recorded_at in InstrumentResponse.objects.filter(
         patient=patient, instrument_key__in=TREND_INSTRUMENTS, total__isnull=False
     ).values_list("instrument_key", "total", "recorded_at"):
-        by_instrument[key].append(Score(recorded_at, total or 0))
-    doses = dose_times(patient)
+        by_instrument[key].append(Score(recorded_at.astimezone(zone), total or 0))
+    doses = [dose.astimezone(zone) for dose in dose_times(patient)]
     first_dose = doses[0] if doses else None
     cut = ClinicPolicy.get().pcl5_cut_point
     trends = []
@@ -61,7 +65,7 @@ def patient_trends(patient: Patient) -> list[Trend]:
             maximum=instrument.max_total,
             bands=bands,
             doses=doses,
-            time_zone_label="UTC",
+            time_zone_label=str(zone).replace("_", " "),
         )
         trends.append(
             Trend(

@@ -411,7 +411,9 @@ def patient_trends(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpRes
     if request.user.is_front_desk:
         raise Http404
     patient = get_visible_or_404(Patient.objects.all(), user=request.user, uuid=patient_uuid)
-    trends = outcomes.patient_trends(patient)
+    # A patient reads their own charts in their own zone; staff in the clinic's.
+    zone = patient.time_zone if request.user.is_patient else ""
+    trends = outcomes.patient_trends(patient, time_zone=zone)
     audit_record(action=AuditAction.READ, request=request, obj=patient, detail="trends viewed")
     return render(
         request, "integration/patient_trends.html", {"patient": patient, "trends": trends}
