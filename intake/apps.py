@@ -28,3 +28,7 @@ class IntakeConfig(RolePermissionsAppConfig):
         messaging.register_content()
         digest.register()
         chart.register()
+        from intake.instruments import INSTRUMENTS
+
+        # Read by the clinic_words template filter, which imports no app.
+        self.instrument_names = {key: item.name for key, item in INSTRUMENTS.items()}

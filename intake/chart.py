@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.urls import reverse
 
+from intake import audit_names
 from intake.models import (
     Alert,
     ClinicalAssessment,
@@ -191,6 +192,7 @@ def _badges(patient: Patient, user: User) -> list[Badge]:
 
 
 def register() -> None:
+    audit_names.register()
     chart_section_register(
         key="details",
         title="Details",

@@ -8,12 +8,14 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from intake.audit_names import patient_describer
 from intake.instruments import INSTRUMENTS
 from intake.models import InstrumentResponse
-from integration.models import MeasureRequest, Note, NoteKind, Reflection
+from integration.models import MeasureRequest, Note, NoteKind, PsychotherapyNote, Reflection
 from integration.selectors import notes_visible_to
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.audit.describe import audit_describer_register
 from kap_clinic.chart import (
     CLINICIANS,
     Badge,
@@ -124,6 +126,13 @@ def _unsigned_badges(patient: Any, user: User) -> list[Badge]:
 
 
 def register() -> None:
+    for model, path, what in [
+        (Note, "patient", "Progress note"),
+        (PsychotherapyNote, "patient", "Psychotherapy note"),
+        (Reflection, "patient", "Reflection"),
+        (MeasureRequest, "patient", "Measure"),
+    ]:
+        audit_describer_register(model._meta.label_lower, patient_describer(model, path, what))
     chart_section_register(
         key="notes",
         title="Notes",

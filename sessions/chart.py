@@ -7,8 +7,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from intake.audit_names import patient_describer
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.audit.describe import audit_describer_register
 from kap_clinic.chart import (
     ALL_STAFF,
     CLINICIANS,
@@ -25,6 +27,7 @@ from sessions.models import (
     Course,
     DoseAdministration,
     DosingRecord,
+    Readiness,
 )
 
 
@@ -128,6 +131,13 @@ def _adverse_event_badges(patient: Any, user: User) -> list[Badge]:
 
 
 def register() -> None:
+    for model, path, what in [
+        (Appointment, "patient", "Appointment"),
+        (Course, "patient", "Treatment course"),
+        (DosingRecord, "appointment__patient", "Dosing record"),
+        (Readiness, "appointment__patient", "Readiness checklist"),
+    ]:
+        audit_describer_register(model._meta.label_lower, patient_describer(model, path, what))
     chart_section_register(
         key="sessions",
         title="Courses and sessions",
