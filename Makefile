@@ -61,7 +61,7 @@ system-deps:
 run: install assets var
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py seed_demo
-	HOST=$(HOST) PORT=$(PORT) scripts/run.sh
+	HOST=$(HOST) PORT=$(PORT) scripts/run.sh  # SITE_URL follows HOST and PORT unless set
 
 test: system-deps install-dev assets var
 	scripts/test.sh
