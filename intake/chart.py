@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest
 from django.urls import reverse
 
 from intake import audit_names
+from intake.conversations.models import Thread
+from intake.conversations.services import NOTICE
+from intake.messaging import PATIENT_KIND
 from intake.models import (
     Alert,
     ClinicalAssessment,
@@ -35,6 +38,8 @@ from kap_clinic.chart import (
     chart_section_register,
     chart_timeline_register,
 )
+from kap_clinic.notifications.chart import template_label
+from kap_clinic.notifications.models import Message
 
 CLINICAL_READERS = frozenset({*CLINICIANS, Role.CLINIC_ADMIN})
 
@@ -92,6 +97,22 @@ def _documents(request: HttpRequest, patient: Patient, user: User) -> dict[str, 
             .order_by("-signed_at")
         )
     }
+
+
+def _messages(request: HttpRequest, patient: Patient, user: User) -> dict[str, Any]:
+    outbox = list(
+        Message.objects.filter(recipient_kind=PATIENT_KIND, recipient_id=str(patient.uuid))
+        .exclude(template_key=NOTICE)
+        .order_by("-send_at", "-id")[:200]
+    )
+    for message in outbox:
+        message.label = template_label(message.template_key)  # type: ignore[attr-defined]
+    threads = list(
+        Thread.objects.filter(patient=patient)
+        .select_related("created_by")
+        .annotate(count=Count("messages"))
+    )
+    return {"threads": threads, "outbox": outbox}
 
 
 # --- timeline -------------------------------------------------------------------------------------
@@ -208,6 +229,14 @@ def register() -> None:
         template="intake/chart/intake.html",
         context=_intake,
         order=20,
+    )
+    chart_section_register(
+        key="messages",
+        title="Messages",
+        roles=ALL_STAFF,
+        template="intake/chart/messages.html",
+        context=_messages,
+        order=80,
     )
     chart_section_register(
         key="documents",

@@ -560,3 +560,7 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+# Secure messages live in their own sub-package; their models belong to this app.
+from intake.conversations.models import Thread, ThreadMessage  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from intake import chart_views, views
+from intake.conversations import views as conversation_views
 
 app_name = "intake"
 
@@ -18,6 +19,8 @@ urlpatterns = [
     ),
     path("request-invitation/", views.invitation_request_create, name="invitation_request"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("my-messages/", conversation_views.my_threads, name="my_threads"),
+    path("my-messages/<uuid:thread_uuid>/", conversation_views.my_thread, name="my_thread"),
     path("my-intake/", views.intake_resume, name="intake_resume"),
     path("my-intake/step/<slug:step>/", views.intake_step, name="intake_step"),
     path("my-intake/review/", views.intake_review, name="intake_review"),
@@ -40,6 +43,16 @@ urlpatterns = [
         name="chart_section",
     ),
     path("<uuid:patient_uuid>/discharge/", views.patient_close, name="patient_close"),
+    path(
+        "<uuid:patient_uuid>/messages/new/",
+        conversation_views.thread_create,
+        name="thread_create",
+    ),
+    path(
+        "<uuid:patient_uuid>/messages/<uuid:thread_uuid>/",
+        conversation_views.thread_detail,
+        name="thread_detail",
+    ),
     path("<uuid:patient_uuid>/invitation/", views.invitation_resend, name="invitation_resend"),
     path("<uuid:patient_uuid>/intake/", views.intake_summary, name="intake_summary"),
     path(

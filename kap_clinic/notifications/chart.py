@@ -1,17 +1,15 @@
-"""The patient chart's Messages section and timeline: what the clinic sent, never its text."""
+"""The patient chart's timeline of what the clinic sent (never its text), and message names."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
 
 from kap_clinic.accounts.models import User
 from kap_clinic.chart import (
     ALL_STAFF,
     TimelineEvent,
-    chart_section_register,
     chart_timeline_register,
 )
 from kap_clinic.notifications.models import Message, MessageStatus
@@ -33,13 +31,6 @@ def _messages(patient: Any) -> QuerySet[Message]:
     ).order_by("-send_at", "-id")
 
 
-def _section(request: HttpRequest, patient: Any, user: User) -> dict[str, Any]:
-    messages = list(_messages(patient)[:200])
-    for message in messages:
-        message.label = template_label(message.template_key)  # type: ignore[attr-defined]
-    return {"outbox": messages}
-
-
 def _events(patient: Any, user: User) -> list[TimelineEvent]:
     return [
         TimelineEvent(
@@ -54,12 +45,4 @@ def _events(patient: Any, user: User) -> list[TimelineEvent]:
 
 
 def register() -> None:
-    chart_section_register(
-        key="messages",
-        title="Messages",
-        roles=ALL_STAFF,
-        template="notifications/chart/messages.html",
-        context=_section,
-        order=80,
-    )
     chart_timeline_register("notifications.sent", ALL_STAFF, _events)
