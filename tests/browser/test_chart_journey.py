@@ -3,6 +3,7 @@ they just sat, without typing a URL."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from pytest_django.live_server_helper import LiveServer
 from integration.models import Note, NoteTemplate
 from kap_clinic.accounts.roles import Role
 from sessions.selectors import local_day_bounds
-from tests.browser.conftest import DESKTOP, overflows_horizontally
+from tests.browser.conftest import DESKTOP, PHONE, overflows_horizontally, unlabelled_controls
 from tests.factories import (
     TEST_PASSWORD,
     CourseFactory,
@@ -81,3 +82,57 @@ def test_a_therapist_goes_from_my_day_to_a_signed_note_by_clicks_alone(
     expect(page.get_by_role("cell", name="Final")).to_be_visible()
     assert not overflows_horizontally(page)
     context.close()
+
+
+def test_a_patient_on_a_phone_writes_and_the_therapist_answers_from_the_chart(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    therapist = UserFactory(role=Role.THERAPIST, full_name="Theo Therapist")
+    patient_user = UserFactory(role=Role.PATIENT, full_name="Robin Quill")
+    patient = PatientFactory(
+        legal_first_name="Robin",
+        legal_last_name="Quill",
+        user=patient_user,
+        therapist=therapist,
+        prescriber=UserFactory(role=Role.PRESCRIBER),
+    )
+
+    phone = browser.new_context(viewport=PHONE).new_page()
+    phone.set_default_timeout(15_000)
+    phone.goto(f"{live_server.url}/")
+    phone.get_by_label("Email").fill(patient_user.email)
+    phone.get_by_label("Password").fill(TEST_PASSWORD)
+    phone.get_by_role("button", name="Sign in").click()
+    expect(phone.get_by_test_id("signed-in-as")).to_contain_text("Robin Quill")
+    phone.get_by_role("button", name="Show navigation").click()
+    phone.get_by_role("link", name="Messages").click()
+    expect(phone.get_by_text("not monitored in real time")).to_be_visible()
+    phone.get_by_label("Subject").fill("After the session")
+    phone.get_by_role("textbox", name=re.compile(r"^\s*Message")).fill(
+        "Is it normal to feel tired the next day?"
+    )
+    phone.get_by_role("button", name="Send message").click()
+    expect(phone.get_by_test_id("thread-message")).to_have_count(1)
+    assert unlabelled_controls(phone) == []
+    assert not overflows_horizontally(phone)
+
+    desk = browser.new_context(viewport=DESKTOP).new_page()
+    desk.set_default_timeout(15_000)
+    desk.goto(f"{live_server.url}/")
+    desk.get_by_label("Email").fill(therapist.email)
+    desk.get_by_label("Password").fill(TEST_PASSWORD)
+    desk.get_by_role("button", name="Sign in").click()
+    desk.get_by_label("Find a patient (name, MRN, date of birth, phone or email)").fill("quill")
+    desk.keyboard.press("Enter")
+    desk.get_by_role("link", name="Quill, Robin").click()
+    desk.get_by_role("navigation", name="Chart sections").get_by_role(
+        "link", name="Messages"
+    ).click()
+    desk.get_by_role("link", name="After the session").click()
+    desk.get_by_label("Your reply").fill("Yes, that is common. Rest today; we talk on Thursday.")
+    desk.get_by_role("button", name="Send reply").click()
+    expect(desk.get_by_test_id("thread-message")).to_have_count(2)
+
+    phone.reload()
+    expect(phone.get_by_test_id("thread-message").nth(1)).to_contain_text("we talk on Thursday")
+    assert patient.threads.get().messages.count() == 2
