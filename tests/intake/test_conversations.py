@@ -117,3 +117,10 @@ def test_a_thread_keeps_its_query_count(
     with django_assert_max_num_queries(14):  # type: ignore[operator]
         page = client.get(reverse("intake:thread_detail", args=[patient.uuid, thread.uuid]))
     assert page.content.decode().count('data-testid="thread-message"') == rows + 1
+
+
+def test_the_portal_leads_to_messages_and_my_progress(client: Client, patient: Patient) -> None:
+    client.force_login(patient.user)
+    page = client.get(reverse("accounts:portal")).content.decode()
+    assert reverse("intake:my_threads") in page
+    assert reverse("integration:patient_trends", args=[patient.uuid]) in page
