@@ -30,6 +30,7 @@ from kap_clinic.chart import (
     chart_timeline,
     patients_with_status,
 )
+from kap_clinic.pdf import pdf_response
 
 OVERVIEW = "overview"
 
@@ -88,6 +89,26 @@ def chart_overview(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpRes
             "events": chart_timeline(patient=patient, user=request.user),
             "current": OVERVIEW,
         },
+    )
+
+
+@login_required
+def chart_summary_pdf(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    """The chart summary as a PDF: header, alerts and the timeline the reader may see."""
+    if request.user.role not in ALL_STAFF:
+        raise PermissionDenied
+    patient = patient_get(user=request.user, patient_uuid=patient_uuid)
+    audit_record(
+        action=AuditAction.EXPORT, request=request, obj=patient, detail="chart summary PDF"
+    )
+    return pdf_response(
+        request,
+        "intake/pdf/chart_summary.html",
+        {
+            **chart_header_context(request, patient),
+            "events": chart_timeline(patient=patient, user=request.user),
+        },
+        filename=f"chart-{patient.mrn}.pdf",
     )
 
 

@@ -38,6 +38,11 @@ urlpatterns = [
     # The chart: the overview keeps the name every page already links to.
     path("<uuid:patient_uuid>/", chart_views.chart_overview, name="patient_detail"),
     path(
+        "<uuid:patient_uuid>/chart/summary.pdf",
+        chart_views.chart_summary_pdf,
+        name="chart_summary_pdf",
+    ),
+    path(
         "<uuid:patient_uuid>/chart/<slug:key>/",
         chart_views.chart_section_view,
         name="chart_section",
@@ -55,6 +60,7 @@ urlpatterns = [
     ),
     path("<uuid:patient_uuid>/invitation/", views.invitation_resend, name="invitation_resend"),
     path("<uuid:patient_uuid>/intake/", views.intake_summary, name="intake_summary"),
+    path("<uuid:patient_uuid>/intake.pdf", views.intake_summary_pdf, name="intake_summary_pdf"),
     path(
         "<uuid:patient_uuid>/intake/correct/<slug:step>/",
         views.intake_correct,

@@ -53,6 +53,7 @@ from kap_clinic.audit.services import audit_record
 from kap_clinic.chart import patients_with_status
 from kap_clinic.confirm import confirmation_required
 from kap_clinic.pagination import paginate
+from kap_clinic.pdf import pdf_response
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -451,6 +452,25 @@ def intake_summary(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpRes
             ],
             "alerts": patient.alerts.filter(acknowledged_at__isnull=True),
         },
+    )
+
+
+@permission_required("intake.view_clinical_record")
+def intake_summary_pdf(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    patient = patient_get(user=request.user, patient_uuid=patient_uuid)
+    intake = intake_for_review(user=request.user, patient=patient)
+    audit_record(action=AuditAction.EXPORT, request=request, obj=intake, detail="intake PDF")
+    return pdf_response(
+        request,
+        "intake/pdf/intake_summary.html",
+        {
+            "patient": patient,
+            "intake": intake,
+            "responses": intake.responses.all(),
+            "findings": intake.findings.all(),
+            "sections": wizard.answers_display(intake.answers),
+        },
+        filename=f"intake-{patient.mrn}.pdf",
     )
 
 

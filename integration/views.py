@@ -30,6 +30,7 @@ from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.confirm import confirmation_required
 from kap_clinic.pagination import paginate
+from kap_clinic.pdf import pdf_response
 from sessions.models import Appointment, AppointmentStatus, Course, CourseStatus, Protocol
 
 
@@ -76,6 +77,18 @@ def note_detail(request: AuthenticatedRequest, note_uuid: UUID) -> HttpResponse:
     note = _note_or_404(request, note_uuid)
     audit_record(action=AuditAction.READ, request=request, obj=note, detail="note viewed")
     return _note_page(request, note)
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def note_pdf(request: AuthenticatedRequest, note_uuid: UUID) -> HttpResponse:
+    note = _note_or_404(request, note_uuid)
+    audit_record(action=AuditAction.EXPORT, request=request, obj=note, detail="note PDF")
+    return pdf_response(
+        request,
+        "integration/pdf/note.html",
+        {"note": note, "patient": note.patient, "addenda": note.addenda.select_related("author")},
+        filename=f"note-{note.patient.mrn}-{note.appointment.starts_at:%Y%m%d}.pdf",
+    )
 
 
 def _note_page(

@@ -25,6 +25,7 @@ from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.chart import appointment_links
 from kap_clinic.confirm import confirmation_required
+from kap_clinic.pdf import pdf_response
 from sessions import dosing, forms, services
 from sessions.availability import course_plan, free_slots
 from sessions.models import (
@@ -700,6 +701,24 @@ def dosing_record_detail(request: AuthenticatedRequest, record_uuid: UUID) -> Ht
     record = dosing_record_get(user=request.user, record_uuid=record_uuid)
     audit_record(action=AuditAction.READ, request=request, obj=record, detail="dosing record")
     return _dosing_page(request, record)
+
+
+@permission_required("kap_sessions.view_dosingrecord")
+def dosing_record_pdf(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
+    record = dosing_record_get(user=request.user, record_uuid=record_uuid)
+    audit_record(action=AuditAction.EXPORT, request=request, obj=record, detail="dosing PDF")
+    appointment = record.appointment
+    return pdf_response(
+        request,
+        "kap_sessions/pdf/dosing_record.html",
+        {
+            "record": record,
+            "appointment": appointment,
+            "patient": appointment.patient,
+            "can_see_doses": request.user.has_perm("kap_sessions.view_dose"),
+        },
+        filename=f"dosing-{appointment.patient.mrn}-{appointment.starts_at:%Y%m%d}.pdf",
+    )
 
 
 Action = Callable[[AuthenticatedRequest, DosingRecord, dict[str, Any]], object]
