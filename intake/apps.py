@@ -22,9 +22,14 @@ class IntakeConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from intake import digest, messaging, panels, setup  # noqa: F401  (panels register on import)
+        from intake import chart, digest, messaging, panels, setup  # noqa: F401  (panels on import)
 
         messaging.register()
         setup.register()
         messaging.register_content()
         digest.register()
+        chart.register()
+        from intake.instruments import INSTRUMENTS
+
+        # Read by the clinic_words template filter, which imports no app.
+        self.instrument_names = {key: item.name for key, item in INSTRUMENTS.items()}

@@ -517,6 +517,22 @@ class ClinicPolicyForm(forms.ModelForm):
             "hyperthyroidism_action",
             "ketamine_cystitis_action",
         ]
+        # Clinic words, not field names ("Pcl5 cut point").
+        labels = {
+            "pcl5_cut_point": "PCL-5 score for probable PTSD",
+            "substance_abstinence_months": "Months without substance use before it is a note only",
+            "invitation_lifetime_days": "Days an invitation link stays valid",
+            "psychosis_action": "Primary psychotic disorder",
+            "mania_action": "Current manic or mixed episode",
+            "uncontrolled_hypertension_action": "Uncontrolled high blood pressure",
+            "cardiac_disease_action": "Significant heart disease",
+            "pregnancy_action": "Pregnancy or breastfeeding",
+            "substance_use_action": "Active substance use disorder",
+            "liver_disease_action": "Severe liver disease",
+            "intracranial_pressure_action": "Raised pressure inside the skull",
+            "hyperthyroidism_action": "Uncontrolled overactive thyroid",
+            "ketamine_cystitis_action": "Past bladder inflammation caused by ketamine",
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

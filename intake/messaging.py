@@ -74,7 +74,24 @@ def _safety_alert_context(message: Message) -> dict[str, Any] | None:
     return {"clinic_name": settings.CLINIC_NAME, "link": f"{settings.SITE_URL}{path}"}
 
 
+def _secure_message_context(message: Message) -> dict[str, Any] | None:
+    from intake.conversations.models import Thread
+
+    thread = (
+        Thread.objects.select_related("patient").filter(uuid=message.refs.get("thread")).first()
+    )
+    if thread is None:
+        return None
+    # No content and no name: the link leads behind sign-in.
+    if message.recipient_kind == PATIENT_KIND:
+        path = reverse("intake:my_thread", args=[thread.uuid])
+    else:
+        path = reverse("intake:thread_detail", args=[thread.patient.uuid, thread.uuid])
+    return {"clinic_name": settings.CLINIC_NAME, "link": f"{settings.SITE_URL}{path}"}
+
+
 def register_content() -> None:
+    context_builder_register("intake.secure_message", _secure_message_context)
     context_builder_register("intake.invitation", _invitation_context)
     context_builder_register("intake.invitation_reminder", _invitation_context)
     context_builder_register("intake.safety_alert", _safety_alert_context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,15 +18,22 @@ from kap_clinic.timezones import clinic_time_zone
 
 
 class PatientStatus(models.TextChoices):
+    """Where a patient is in the journey (issue #10). The intake stages are stored by intake's
+    services; the treatment stages are derived from the record by the one status function
+    (``kap_clinic.chart.patients_with_status``, provided by the sessions app)."""
+
     INVITED = "invited", "Invited"
     INTAKE_IN_PROGRESS = "intake_in_progress", "Intake in progress"
-    SUBMITTED = "submitted", "Submitted"
+    SUBMITTED = "submitted", "Intake submitted"
     SCREENED = "screened", "Screened"
     CLEARED = "cleared", "Cleared"
     NOT_ELIGIBLE = "not_eligible", "Not eligible"
+    DECLINED = "declined", "Declined treatment"
     IN_TREATMENT = "in_treatment", "In treatment"
-    COMPLETED = "completed", "Completed"
-    DISCHARGED = "discharged", "Discharged"
+    MAINTENANCE = "maintenance", "Maintenance"
+    COMPLETED = "completed", "Course completed"
+    INACTIVE = "inactive", "Inactive"
+    DISCHARGED = "discharged", "Discharged from the practice"
 
 
 class SexAtBirth(models.TextChoices):
@@ -35,8 +43,27 @@ class SexAtBirth(models.TextChoices):
     UNDISCLOSED = "undisclosed", "Prefer not to say"
 
 
+MRN_DIGITS = 6
+SEARCH_SOURCES = frozenset(
+    {"legal_first_name", "legal_last_name", "preferred_name", "email", "mobile"}
+)
+
+
+def mrn_next() -> str:
+    """The next medical record number: the clinic's own short number, in order of creation.
+
+    A concurrent creation that takes the same number fails on the unique constraint (and is
+    retried by whoever created it); patients are created one at a time by staff or invitations.
+    """
+    latest = Patient.objects.aggregate(latest=models.Max("mrn"))["latest"]
+    number = int(latest) + 1 if latest and latest.isdigit() else 1
+    return str(number).zfill(MRN_DIGITS)
+
+
 class Patient(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Medical record number: short, human-readable, shown and searchable; URLs keep the UUID.
+    mrn = models.CharField("MRN", max_length=12, unique=True, default=mrn_next, editable=False)
     # The patient's own sign-in, once they have accepted an invitation.
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -48,6 +75,7 @@ class Patient(models.Model):
     legal_first_name = models.CharField(max_length=100)
     legal_last_name = models.CharField(max_length=100)
     preferred_name = models.CharField(max_length=100, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
     date_of_birth = models.DateField()
     sex_at_birth = models.CharField(max_length=20, choices=SexAtBirth.choices, blank=True)
     gender = models.CharField(max_length=100, blank=True)
@@ -81,19 +109,43 @@ class Patient(models.Model):
         limit_choices_to={"role": "therapist"},
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Discharge from the practice (or a patient declining treatment), with the reason.
+    status_reason = models.CharField(max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Names (without accents), email and phone digits, for the search box (intake.search).
+    search_text = models.CharField(max_length=600, blank=True, editable=False)
 
     class Meta:
         ordering = ["legal_last_name", "legal_first_name"]
-        indexes = [models.Index(fields=["legal_last_name", "legal_first_name"])]
+        indexes = [
+            models.Index(fields=["legal_last_name", "legal_first_name"]),
+            models.Index(fields=["date_of_birth"]),
+        ]
         permissions = [("view_clinical_record", "Can view clinical content of a patient's record")]
 
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The search text is this row's own derived column, kept in step with its sources.
+        from intake.search import search_text
+
+        self.search_text = search_text(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and SEARCH_SOURCES & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
     @property
     def display_name(self) -> str:
         first = self.preferred_name or self.legal_first_name
         return f"{first} {self.legal_last_name}"
+
+    @property
+    def status_label(self) -> str:
+        """The status in clinic words: the derived one when the queryset was annotated with it
+        (``kap_clinic.chart.patients_with_status``), else the stored intake stage."""
+        return PatientStatus(getattr(self, "lifecycle", None) or self.status).label
 
     @property
     def legal_name(self) -> str:
@@ -508,3 +560,7 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+# Secure messages live in their own sub-package; their models belong to this app.
+from intake.conversations.models import Thread, ThreadMessage  # noqa: E402, F401

@@ -4,30 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from intake.models import Patient, PatientStatus
 from intake.selectors import alerts_open_for, patients_visible_to
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
 from kap_clinic.accounts.roles import Role
+from kap_clinic.chart import patients_with_status
 
 RECENT_PATIENTS = 10
 
 
+def status_counts(patients: QuerySet[Patient]) -> dict[str, int]:
+    """How many of ``patients`` are at each status, derived from the record (one query)."""
+    annotated = patients_with_status(patients.order_by())
+    return dict(annotated.values_list("lifecycle").annotate(total=Count("id")))
+
+
 def _patients_by_status(request: AuthenticatedRequest) -> dict[str, Any]:
     patients = patients_visible_to(user=request.user)
-    counts = dict(patients.order_by().values_list("status").annotate(total=Count("id")))
+    counts = status_counts(patients)
     return {
         "rows": [(status, counts.get(status.value, 0)) for status in PatientStatus],
-        "recent": patients.order_by("-created_at")[:RECENT_PATIENTS],
+        "recent": patients_with_status(patients.order_by("-created_at"))[:RECENT_PATIENTS],
     }
 
 
 def _my_record(request: AuthenticatedRequest) -> dict[str, Any]:
-    patient = (
-        Patient.objects.select_related("prescriber", "therapist").filter(user=request.user).first()
-    )
+    patient = patients_with_status(
+        Patient.objects.select_related("prescriber", "therapist").filter(user=request.user)
+    ).first()
     return {"patient": patient, "intake_open": patient is not None and patient.status in OPEN}
 
 

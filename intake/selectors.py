@@ -17,6 +17,7 @@ from intake.models import (
     Patient,
     PatientStatus,
 )
+from intake.search import patients_search
 from kap_clinic.accounts.access import care_team_q
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
@@ -52,12 +53,8 @@ def patients_visible_to(*, user: User, search: str = "") -> QuerySet[Patient]:
     patients = Patient.objects.filter(intake_visible_q(user=user)).select_related(
         "prescriber", "therapist"
     )
-    for word in search.split()[:4]:
-        patients = patients.filter(
-            Q(legal_first_name__icontains=word)
-            | Q(legal_last_name__icontains=word)
-            | Q(preferred_name__icontains=word)
-        )
+    if search.strip():
+        patients = patients_search(patients, search)
     return patients
 
 

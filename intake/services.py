@@ -38,6 +38,8 @@ from intake.screening import screen
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.accounts.services import user_create
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
 from kap_clinic.notifications.recipients import recipient_for_user
 from kap_clinic.notifications.services import message_request, messages_cancel
 
@@ -612,3 +614,27 @@ def clinic_policy_update(*, policy: ClinicPolicy, by: User) -> ClinicPolicy:
     policy.full_clean()
     policy.save()
     return policy
+
+
+# --- leaving the practice ----------------------------------------------------------------------
+
+CLOSING_STATUSES = (PatientStatus.DISCHARGED, PatientStatus.DECLINED)
+
+
+@transaction.atomic
+def patient_status_close(*, patient: Patient, status: str, reason: str, by: User) -> Patient:
+    """Discharges the patient from the practice, or records that they declined treatment."""
+    if status not in CLOSING_STATUSES:
+        raise ValidationError("Choose discharge from the practice or declined treatment.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason; it is kept in the record."})
+    if by.role not in (Role.PRESCRIBER, Role.CLINIC_ADMIN):
+        raise ValidationError("Only a prescriber or a clinic admin discharges a patient.")
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient.status = status
+    patient.status_reason = reason[:300]
+    patient.status_changed_at = timezone.now()
+    patient.save(update_fields=["status", "status_reason", "status_changed_at"])
+    audit_record(action=AuditAction.UPDATE, actor=by, obj=patient, detail=f"status {status}")
+    return patient

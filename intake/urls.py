@@ -1,12 +1,14 @@
 from django.urls import path
 
-from intake import views
+from intake import chart_views, views
+from intake.conversations import views as conversation_views
 
 app_name = "intake"
 
 urlpatterns = [
     path("", views.patient_list, name="patient_list"),
     path("invite/", views.patient_invite, name="patient_invite"),
+    path("search/", views.patient_search, name="patient_search"),
     path("review/", views.intake_review_queue, name="review_queue"),
     path("policy/", views.clinic_policy_edit, name="clinic_policy_edit"),
     path("requests/", views.invitation_request_list, name="invitation_request_list"),
@@ -17,6 +19,8 @@ urlpatterns = [
     ),
     path("request-invitation/", views.invitation_request_create, name="invitation_request"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("my-messages/", conversation_views.my_threads, name="my_threads"),
+    path("my-messages/<uuid:thread_uuid>/", conversation_views.my_thread, name="my_thread"),
     path("my-intake/", views.intake_resume, name="intake_resume"),
     path("my-intake/step/<slug:step>/", views.intake_step, name="intake_step"),
     path("my-intake/review/", views.intake_review, name="intake_review"),
@@ -31,9 +35,32 @@ urlpatterns = [
         views.finding_override,
         name="finding_override",
     ),
-    path("<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
+    # The chart: the overview keeps the name every page already links to.
+    path("<uuid:patient_uuid>/", chart_views.chart_overview, name="patient_detail"),
+    path(
+        "<uuid:patient_uuid>/chart/summary.pdf",
+        chart_views.chart_summary_pdf,
+        name="chart_summary_pdf",
+    ),
+    path(
+        "<uuid:patient_uuid>/chart/<slug:key>/",
+        chart_views.chart_section_view,
+        name="chart_section",
+    ),
+    path("<uuid:patient_uuid>/discharge/", views.patient_close, name="patient_close"),
+    path(
+        "<uuid:patient_uuid>/messages/new/",
+        conversation_views.thread_create,
+        name="thread_create",
+    ),
+    path(
+        "<uuid:patient_uuid>/messages/<uuid:thread_uuid>/",
+        conversation_views.thread_detail,
+        name="thread_detail",
+    ),
     path("<uuid:patient_uuid>/invitation/", views.invitation_resend, name="invitation_resend"),
     path("<uuid:patient_uuid>/intake/", views.intake_summary, name="intake_summary"),
+    path("<uuid:patient_uuid>/intake.pdf", views.intake_summary_pdf, name="intake_summary_pdf"),
     path(
         "<uuid:patient_uuid>/intake/correct/<slug:step>/",
         views.intake_correct,

@@ -8,11 +8,11 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from intake import services, wizard
@@ -27,6 +27,7 @@ from intake.forms import (
 from intake.medications import review_classes_for
 from intake.models import (
     ClinicPolicy,
+    Decision,
     Finding,
     FindingSeverity,
     IntakeForm,
@@ -38,7 +39,6 @@ from intake.models import (
 from intake.selectors import (
     alerts_open_for,
     assessments_for,
-    can_see_clinical,
     intake_for_review,
     intake_versions,
     patient_get,
@@ -50,7 +50,10 @@ from kap_clinic.accounts.access import AuthenticatedRequest, permission_required
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.chart import patients_with_status
+from kap_clinic.confirm import confirmation_required
 from kap_clinic.pagination import paginate
+from kap_clinic.pdf import pdf_response
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -67,27 +70,92 @@ def _errors(error: ValidationError) -> str:
 @permission_required("intake.view_patient")
 def patient_list(request: AuthenticatedRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
-    patients = patients_visible_to(user=request.user, search=search)
+    patients = patients_with_status(patients_visible_to(user=request.user, search=search))
     return render(
         request, "intake/patient_list.html", {"search": search, **paginate(request, patients)}
     )
 
 
-@login_required
-def patient_detail(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
-    """Demographics and care team; open to the patient themself and to whoever may see them."""
+SEARCH_RESULTS = 50
+
+
+class PatientCloseForm(forms.Form):
+    status = forms.ChoiceField(
+        label="What happened",
+        choices=[
+            (PatientStatus.DISCHARGED.value, "Discharged from the practice"),
+            (PatientStatus.DECLINED.value, "Declined treatment"),
+        ],
+    )
+    reason = forms.CharField(label="Reason", max_length=300)
+
+
+@require_POST
+@role_required(Role.PRESCRIBER, Role.CLINIC_ADMIN)
+def patient_close(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    """Discharge from the practice (or declined treatment), after a confirmation step."""
     patient = patient_get(user=request.user, patient_uuid=patient_uuid)
-    audit_record(action=AuditAction.READ, request=request, obj=patient, detail="patient record")
+    details = reverse("intake:chart_section", args=[patient.uuid, "details"])
+    form = PatientCloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what happened and give the reason.")
+        return redirect(details)
+    label = dict(form.fields["status"].choices)[form.cleaned_data["status"]]  # type: ignore[attr-defined]
+    confirm = confirmation_required(
+        request,
+        title=f"{label}: {patient.display_name}?",
+        consequence=(
+            f"{patient.display_name}'s status becomes “{label.lower()}” with the reason you gave. "
+            "Their record is kept; no new course can be planned until they are invited again."
+        ),
+        confirm_label=label,
+        back_url=details,
+    )
+    if confirm is not None:
+        return confirm
+    try:
+        services.patient_status_close(
+            patient=patient,
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(request, f"{patient.display_name}: {label.lower()}.")
+    return redirect(details)
+
+
+@permission_required("intake.view_patient")
+def patient_search(request: AuthenticatedRequest) -> HttpResponse:
+    """The header's search box. Posted, so the term stays out of URLs and access logs."""
+    term = request.POST.get("q", "").strip()[:100] if request.method == "POST" else ""
+    patients: list[Patient] = []
+    if term:
+        patients = list(
+            patients_with_status(
+                patients_visible_to(user=request.user, search=term).order_by(
+                    "legal_last_name", "legal_first_name", "date_of_birth"
+                )
+            )[:SEARCH_RESULTS]
+        )
+        # Which patients were found is a read of their records; the term itself is not kept.
+        audit_record(
+            action=AuditAction.READ,
+            request=request,
+            object_type="intake.patient",
+            detail=f"patient search: {len(patients)} found",
+        )
+    today = timezone.localdate()
     return render(
         request,
-        "intake/patient_detail.html",
+        "intake/patient_search.html",
         {
-            "patient": patient,
-            "can_invite": request.user.has_perm("intake.add_patient")
-            and not request.user.is_patient,
-            "can_see_clinical": can_see_clinical(request.user),
-            "invitation": patient.invitations.first(),
-            "outside_providers": patient.outside_providers.all(),
+            "term": term,
+            "rows": [(patient, patient.age_on(today)) for patient in patients],
+            "searched": bool(term),
+            "limit": SEARCH_RESULTS,
         },
     )
 
@@ -387,6 +455,25 @@ def intake_summary(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpRes
     )
 
 
+@permission_required("intake.view_clinical_record")
+def intake_summary_pdf(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    patient = patient_get(user=request.user, patient_uuid=patient_uuid)
+    intake = intake_for_review(user=request.user, patient=patient)
+    audit_record(action=AuditAction.EXPORT, request=request, obj=intake, detail="intake PDF")
+    return pdf_response(
+        request,
+        "intake/pdf/intake_summary.html",
+        {
+            "patient": patient,
+            "intake": intake,
+            "responses": intake.responses.all(),
+            "findings": intake.findings.all(),
+            "sections": wizard.answers_display(intake.answers),
+        },
+        filename=f"intake-{patient.mrn}.pdf",
+    )
+
+
 def _assessment(
     request: AuthenticatedRequest,
     patient_uuid: UUID,
@@ -400,6 +487,20 @@ def _assessment(
     audit_record(action=AuditAction.READ, request=request, obj=intake, detail=f"{title} form")
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["decision"] == Decision.NOT_CLEARED:
+            confirm = confirmation_required(
+                request,
+                title=f"Decline clearance for {patient.display_name}?",
+                consequence=(
+                    f"The {title.lower()} is recorded as not cleared: {patient.display_name} "
+                    "becomes not eligible for treatment and cannot be booked for dosing. The "
+                    "assessment stays in the record."
+                ),
+                confirm_label="Record: not cleared",
+                back_url=reverse("intake:intake_summary", args=[patient.uuid]),
+            )
+            if confirm is not None:
+                return confirm
         try:
             assessment = record(patient=patient, by=request.user, data=form.cleaned_data)
         except ValidationError as error:

@@ -38,11 +38,12 @@ class IntegrationConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from integration import measures, panels, setup  # noqa: F401  (panels register on import)
+        from integration import chart, measures, panels, setup  # noqa: F401  (panels on import)
 
         measures.register_content()
         setup.register()
         panels.register_digest()
+        chart.register()
 
         from integration.tasks import outcomes_refresh_task
         from sessions.services import course_completed_register

@@ -16,12 +16,14 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from intake.instruments import PHQ9
+from intake.models import Patient, PatientStatus
 from integration.models import CourseOutcomeSummary, ExclusionReason
 from integration.outcomes import TREND_INSTRUMENTS, outcomes_of_patients
+from kap_clinic.chart import patients_with_status
 from sessions.models import Course, CourseStatus, Route
 
 # CLINICAL.md: 95 % Wilson score intervals, z = 1.96 (Wilson 1927).
@@ -169,6 +171,10 @@ class Report:
     breakdowns: list[Breakdown]
     in_course: int
     computed_at: Any
+    # By the same derived status as the landing counts, the lists and the chart.
+    in_treatment: int = 0
+    course_completed: int = 0
+    maintenance: int = 0
 
 
 ROW_FIELDS = (
@@ -226,6 +232,15 @@ def clinic_report(
     in_course = (
         Course.objects.filter(status=CourseStatus.ACTIVE).values("patient").distinct().count()
     )
+    by_status = dict(
+        patients_with_status(
+            Patient.objects.filter(
+                id__in=Course.objects.exclude(status=CourseStatus.CANCELLED).values("patient_id")
+            ).order_by()
+        )
+        .values_list("lifecycle")
+        .annotate(total=Count("id"))
+    )
     breakdowns = [
         _grouped("Protocol", rows, lambda row: row["protocol__name"]),
         _grouped("Route", rows, lambda row: str(routes.get(row["route"], row["route"]))),
@@ -241,6 +256,9 @@ def clinic_report(
         overall=Group("All completed courses", rows),
         breakdowns=breakdowns,
         in_course=in_course,
+        in_treatment=by_status.get(PatientStatus.IN_TREATMENT, 0),
+        course_completed=by_status.get(PatientStatus.COMPLETED, 0),
+        maintenance=by_status.get(PatientStatus.MAINTENANCE, 0),
         computed_at=max((row["computed_at"] for row in rows), default=None),
     )
 

@@ -10,7 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
 from intake.instruments import GAD7, INSTRUMENTS, MADRS, PCL5, PHQ9
@@ -221,7 +223,8 @@ def course_trends(
             bands=_bands(key),
             doses=doses,
             courses=[span] if span else [],
-            time_zone_label="UTC",
+            time_zone_label=settings.TIME_ZONE.replace("_", " "),
+            zone=ZoneInfo(settings.TIME_ZONE),
         )
         trends.append(
             Trend(
@@ -235,8 +238,12 @@ def course_trends(
     return trends
 
 
-def patient_trends(patient: Patient) -> tuple[list[Trend], list[CourseResult]]:
-    """All the patient's scores per instrument with course boundaries, and each course's result."""
+def patient_trends(
+    patient: Patient, *, time_zone: str = ""
+) -> tuple[list[Trend], list[CourseResult]]:
+    """All the patient's scores per instrument with course boundaries, and each course's result;
+    dates in ``time_zone`` (the clinic's by default; the patient's own on their pages)."""
+    zone = ZoneInfo(time_zone or settings.TIME_ZONE)
     courses = {
         course.pk: course
         for course in Course.objects.filter(patient=patient)
@@ -272,7 +279,8 @@ def patient_trends(patient: Patient) -> tuple[list[Trend], list[CourseResult]]:
             bands=_bands(key),
             doses=doses,
             courses=spans,
-            time_zone_label="UTC",
+            time_zone_label=str(zone).replace("_", " "),
+            zone=zone,
         )
         trends.append(
             Trend(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from html import escape
 
 
@@ -61,12 +61,27 @@ def trend_svg(
     doses: Sequence[datetime] = (),
     courses: Sequence[CourseSpan] = (),
     time_zone_label: str = "",
+    zone: tzinfo | None = None,
 ) -> str:
     """An SVG line chart of one instrument: bands shaded, dosing sessions and courses marked.
 
     Accessible: role="img" with a title and a description listing every point, each point and
     dose marker with its own <title>; colours come from CSS classes (static/css/app.css).
     """
+    if zone is not None:
+        # Dates on the chart are the reader's: the clinic's zone, or the patient's own.
+        scores = [Score(s.taken_at.astimezone(zone), s.value) for s in scores]
+        doses = [dose.astimezone(zone) for dose in doses]
+        courses = [
+            CourseSpan(
+                span.label,
+                span.start.astimezone(zone),
+                span.first_dose.astimezone(zone),
+                span.end.astimezone(zone),
+                span.short_label,
+            )
+            for span in courses
+        ]
     ordered = sorted(scores, key=lambda s: s.taken_at)
     moments = [s.taken_at for s in ordered] + list(doses)
     moments += [moment for span in courses for moment in (span.start, span.end)]

@@ -13,6 +13,7 @@ urlpatterns = [
         name="appointment_note",
     ),
     path("notes/<uuid:note_uuid>/", views.note_detail, name="note_detail"),
+    path("notes/<uuid:note_uuid>/note.pdf", views.note_pdf, name="note_pdf"),
     path("notes/<uuid:note_uuid>/autosave/", views.note_autosave, name="note_autosave"),
     path("notes/<uuid:note_uuid>/save/", views.note_save, name="note_save"),
     path("notes/<uuid:note_uuid>/cosign/", views.note_cosign, name="note_cosign"),

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -41,7 +42,9 @@ from kap_clinic.accounts.access import AuthenticatedRequest, get_visible_or_404,
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.confirm import confirmation_required
 from kap_clinic.pagination import paginate
+from kap_clinic.pdf import pdf_response
 from sessions.models import Appointment, AppointmentStatus, Course, CourseStatus, Protocol
 
 
@@ -88,6 +91,18 @@ def note_detail(request: AuthenticatedRequest, note_uuid: UUID) -> HttpResponse:
     note = _note_or_404(request, note_uuid)
     audit_record(action=AuditAction.READ, request=request, obj=note, detail="note viewed")
     return _note_page(request, note)
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def note_pdf(request: AuthenticatedRequest, note_uuid: UUID) -> HttpResponse:
+    note = _note_or_404(request, note_uuid)
+    audit_record(action=AuditAction.EXPORT, request=request, obj=note, detail="note PDF")
+    return pdf_response(
+        request,
+        "integration/pdf/note.html",
+        {"note": note, "patient": note.patient, "addenda": note.addenda.select_related("author")},
+        filename=f"note-{note.patient.mrn}-{note.appointment.starts_at:%Y%m%d}.pdf",
+    )
 
 
 def _note_page(
@@ -140,6 +155,20 @@ def note_save(request: AuthenticatedRequest, note_uuid: UUID) -> HttpResponse:
         note = services.note_draft_save(note=note, body=body, by=request.user)
         audit_record(action=AuditAction.UPDATE, request=request, obj=note, detail="note saved")
         if "sign" in request.POST:
+            # The draft is saved either way; signing waits for the confirmation step.
+            confirm = confirmation_required(
+                request,
+                title="Sign this note?",
+                consequence=(
+                    "Signing locks the note in the patient's record: its text can no longer be "
+                    "changed, and later corrections are added as signed addenda."
+                ),
+                confirm_label="Sign the note",
+                back_url=reverse("integration:note_detail", args=[note.uuid]),
+                danger=False,
+            )
+            if confirm is not None:
+                return confirm
             note = services.note_sign(note=note, by=request.user)
             audit_record(action=AuditAction.UPDATE, request=request, obj=note, detail="note signed")
             messages.success(request, "Note signed.")
@@ -467,7 +496,9 @@ def patient_trends(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpRes
     if request.user.is_front_desk:
         raise Http404
     patient = get_visible_or_404(Patient.objects.all(), user=request.user, uuid=patient_uuid)
-    trends, results = outcomes.patient_trends(patient)
+    # A patient reads their own charts in their own zone; staff in the clinic's.
+    zone = patient.time_zone if request.user.is_patient else ""
+    trends, results = outcomes.patient_trends(patient, time_zone=zone)
     audit_record(action=AuditAction.READ, request=request, obj=patient, detail="trends viewed")
     return render(
         request,

@@ -40,6 +40,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 CLINIC_NAME = env_str("CLINIC_NAME", "KAP Clinic")
+# Shown wherever a patient writes (read through kap_clinic.crisis until the organisation holds it).
+CRISIS_LINE = env_str("CRISIS_LINE", "988")
+EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "911")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -47,9 +47,17 @@ class KapSessionsConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from sessions import digest, panels, reminders  # noqa: F401  (panels register on import)
+        from sessions import (  # noqa: F401  (panels register on import)
+            chart,
+            digest,
+            lifecycle,
+            panels,
+            reminders,
+        )
         from sessions.setup import sections as setup_sections
 
         reminders.register()
         digest.register()
         setup_sections.register()
+        chart.register()
+        lifecycle.register()

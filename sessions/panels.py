@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from intake.selectors import patients_visible_to
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
 from kap_clinic.accounts.roles import Role
+from kap_clinic.chart import appointment_links
 from sessions.models import AppointmentStatus, CourseStatus, Location
-from sessions.selectors import CLEARED_STATUSES, appointments_visible_to
+from sessions.selectors import CLEARED_STATUSES, appointments_visible_to, local_day_bounds
 
 UPCOMING = 10
 READY = 10
@@ -25,6 +28,30 @@ def _my_sessions(request: AuthenticatedRequest) -> dict[str, Any]:
         .select_related("readiness")[:UPCOMING]
     )
     return {"appointments": upcoming}
+
+
+def _my_day(request: AuthenticatedRequest) -> dict[str, Any]:
+    """The clinician's own sessions today (clinic time), each with its one-click next step."""
+    user = request.user
+    start, end = local_day_bounds(timezone.localdate(), time_zone=settings.TIME_ZONE)
+    appointments = list(
+        appointments_visible_to(user=user)
+        .filter(starts_at__lt=end, ends_at__gt=start)
+        .filter(
+            Q(therapist=user)
+            | Q(medical_monitor=user)
+            | Q(clinician_bookings__clinician=user, clinician_bookings__is_cancelled=False)
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("dosing_record")
+        .distinct()
+        .order_by("starts_at", "id")
+    )
+    links = appointment_links(appointments=appointments, user=user)
+    return {
+        "rows": [(appointment, links.get(appointment.pk, [])) for appointment in appointments],
+        "time_zone_name": settings.TIME_ZONE.replace("_", " "),
+    }
 
 
 def _schedule(request: AuthenticatedRequest) -> dict[str, Any]:
@@ -54,6 +81,16 @@ panel_register(
         roles=frozenset({Role.PATIENT}),
         context=_my_sessions,
         order=20,
+    )
+)
+panel_register(
+    Panel(
+        key="sessions.my_day",
+        title="My sessions today",
+        template="kap_sessions/panels/my_day.html",
+        roles=frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        context=_my_day,
+        order=1,
     )
 )
 panel_register(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -334,6 +335,27 @@ def appointment_status_set(*, appointment: Appointment, status: str, by: User) -
     appointment.save(update_fields=["status"])
     if status == AppointmentStatus.NO_SHOW:
         reminders.appointment_reminders_cancel(appointment)
+    return appointment
+
+
+def no_show_undoable(appointment: Appointment, *, now: datetime | None = None) -> bool:
+    """A no-show can be undone until the end of the session's day (location time)."""
+    if appointment.status != AppointmentStatus.NO_SHOW:
+        return False
+    zone = ZoneInfo(appointment.location.time_zone)
+    today = (now or timezone.now()).astimezone(zone).date()
+    return appointment.starts_at.astimezone(zone).date() == today
+
+
+@transaction.atomic
+def appointment_no_show_undo(*, appointment: Appointment, by: User) -> Appointment:
+    """Books the appointment again after a mistaken no-show, the same day only."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if not no_show_undoable(appointment):
+        raise ValidationError("A no-show can be undone on the session's own day only.")
+    appointment.status = AppointmentStatus.BOOKED
+    appointment.save(update_fields=["status"])
+    audit_record(action=AuditAction.UPDATE, actor=by, obj=appointment, detail="no-show undone")
     return appointment
 
 

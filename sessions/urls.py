@@ -42,12 +42,18 @@ urlpatterns = [
         name="appointment_status",
     ),
     path(
+        "appointments/<uuid:appointment_uuid>/no-show/undo/",
+        views.appointment_no_show_undo,
+        name="appointment_no_show_undo",
+    ),
+    path(
         "appointments/<uuid:appointment_uuid>/readiness/",
         views.readiness_patient,
         name="readiness_patient",
     ),
     path("appointments/<uuid:appointment_uuid>/check-in/", views.check_in, name="check_in"),
     path("dosing/<uuid:record_uuid>/", views.dosing_record_detail, name="dosing_record"),
+    path("dosing/<uuid:record_uuid>/record.pdf", views.dosing_record_pdf, name="dosing_record_pdf"),
     path("dosing/<uuid:record_uuid>/override/", views.dosing_override, name="dosing_override"),
     path("dosing/<uuid:record_uuid>/start/", views.dosing_start, name="dosing_start"),
     path("dosing/<uuid:record_uuid>/not-dosed/", views.dosing_abandon, name="dosing_abandon"),

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,9 @@ from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.chart import appointment_links
+from kap_clinic.confirm import confirmation_required
+from kap_clinic.pdf import pdf_response
 from sessions import dosing, forms, services
 from sessions.availability import course_plan, free_slots
 from sessions.models import (
@@ -399,6 +403,9 @@ def _appointment_page(
             "appointment": appointment,
             "time_zone": zone,
             "record": record,
+            "links": appointment_links(appointments=[appointment], user=request.user).get(
+                appointment.pk, []
+            ),
             "can_change": request.user.has_perm("kap_sessions.change_appointment"),
             "can_see_dosing": request.user.has_perm("kap_sessions.view_dosingrecord"),
             "reschedule_form": reschedule_form
@@ -413,6 +420,7 @@ def _appointment_page(
             "cancel_form": cancel_form or forms.CancelForm(),
             "errors": errors or [],
             "statuses": AppointmentStatus,
+            "can_undo_no_show": services.no_show_undoable(appointment),
         },
         status=400 if errors else 200,
     )
@@ -433,6 +441,21 @@ def appointment_cancel(request: AuthenticatedRequest, appointment_uuid: UUID) ->
     try:
         if not form.is_valid():
             raise ValidationError("Say why the appointment is cancelled.")
+        confirm = confirmation_required(
+            request,
+            title="Cancel this appointment?",
+            consequence=(
+                f"The {appointment.get_kind_display().lower()} session of "
+                f"{appointment.patient.display_name} on "
+                f"{appointment.local_starts_at:%A %-d %B at %H:%M} will be cancelled: its room "
+                "and clinicians are freed, the patient is told and their reminders are withdrawn. "
+                "This cannot be undone; a new booking would be needed."
+            ),
+            confirm_label="Cancel the appointment",
+            back_url=reverse("sessions:appointment_detail", args=[appointment.uuid]),
+        )
+        if confirm is not None:
+            return confirm
         services.appointment_cancel(
             appointment=appointment, reason=form.cleaned_data["reason"], by=request.user
         )
@@ -475,6 +498,20 @@ def appointment_status(request: AuthenticatedRequest, appointment_uuid: UUID) ->
     """Check-in without the dosing checklist, start, complete, no-show."""
     appointment = appointment_get(user=request.user, appointment_uuid=appointment_uuid)
     status = request.POST.get("status", "")
+    if status == AppointmentStatus.NO_SHOW:
+        confirm = confirmation_required(
+            request,
+            title="Mark as a no-show?",
+            consequence=(
+                f"{appointment.patient.display_name} will be recorded as not attending this "
+                "session and their reminders for it are withdrawn. You can undo this until the "
+                "end of the session's day."
+            ),
+            confirm_label="Mark as a no-show",
+            back_url=reverse("sessions:appointment_detail", args=[appointment.uuid]),
+        )
+        if confirm is not None:
+            return confirm
     try:
         if status == AppointmentStatus.CHECKED_IN:
             services.appointment_check_in(appointment=appointment, by=request.user)
@@ -485,6 +522,18 @@ def appointment_status(request: AuthenticatedRequest, appointment_uuid: UUID) ->
     audit_record(
         action=AuditAction.UPDATE, request=request, obj=appointment, detail=f"status {status}"
     )
+    return redirect("sessions:appointment_detail", appointment.uuid)
+
+
+@require_POST
+@permission_required("kap_sessions.change_appointment")
+def appointment_no_show_undo(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpResponse:
+    appointment = appointment_get(user=request.user, appointment_uuid=appointment_uuid)
+    try:
+        services.appointment_no_show_undo(appointment=appointment, by=request.user)
+    except ValidationError as error:
+        return _appointment_page(request, appointment, errors=_errors(error))
+    messages.success(request, "The no-show is undone; the appointment is booked again.")
     return redirect("sessions:appointment_detail", appointment.uuid)
 
 
@@ -652,6 +701,24 @@ def dosing_record_detail(request: AuthenticatedRequest, record_uuid: UUID) -> Ht
     record = dosing_record_get(user=request.user, record_uuid=record_uuid)
     audit_record(action=AuditAction.READ, request=request, obj=record, detail="dosing record")
     return _dosing_page(request, record)
+
+
+@permission_required("kap_sessions.view_dosingrecord")
+def dosing_record_pdf(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
+    record = dosing_record_get(user=request.user, record_uuid=record_uuid)
+    audit_record(action=AuditAction.EXPORT, request=request, obj=record, detail="dosing PDF")
+    appointment = record.appointment
+    return pdf_response(
+        request,
+        "kap_sessions/pdf/dosing_record.html",
+        {
+            "record": record,
+            "appointment": appointment,
+            "patient": appointment.patient,
+            "can_see_doses": request.user.has_perm("kap_sessions.view_dose"),
+        },
+        filename=f"dosing-{appointment.patient.mrn}-{appointment.starts_at:%Y%m%d}.pdf",
+    )
 
 
 Action = Callable[[AuthenticatedRequest, DosingRecord, dict[str, Any]], object]

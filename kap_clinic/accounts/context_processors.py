@@ -21,6 +21,7 @@ class NavItem:
 _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.PATIENT: [
         ("My portal", "accounts:portal"),
+        ("Messages", "intake:my_threads"),
         ("Inbox", "notifications:inbox"),
         ("Reading", "notifications:library"),
         ("Reflections", "integration:reflection_list"),

@@ -14,4 +14,6 @@ class AuditConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from kap_clinic.audit import signals  # noqa: F401  (connects the sign-in receivers)
+        from kap_clinic.audit import chart, signals  # noqa: F401  (connects the sign-in receivers)
+
+        chart.register()

@@ -26,6 +26,7 @@ class NotificationsConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from kap_clinic.notifications import digest, panels  # noqa: F401  (panels register)
+        from kap_clinic.notifications import chart, digest, panels  # noqa: F401  (panels)
 
         digest.register()
+        chart.register()

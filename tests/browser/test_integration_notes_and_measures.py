@@ -67,6 +67,9 @@ def test_therapist_signs_and_amends_a_note_and_a_patient_answers_a_phq9_seen_in_
     assert unlabelled_controls(page) == []
     assert not overflows_horizontally(page)
     page.get_by_role("button", name="Sign note").click()
+    # The confirmation step names the consequence before the note is locked.
+    expect(page.get_by_role("alert")).to_contain_text("Signing locks the note")
+    page.get_by_role("button", name="Sign the note").click()
     expect(page.get_by_text("Signed by Theo Therapist")).to_be_visible()
     expect(page.get_by_label("Note text")).to_have_count(0)
     page.get_by_label("Addendum").fill("Phoned the next day: settled.")

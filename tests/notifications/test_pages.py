@@ -113,7 +113,8 @@ def test_the_front_desk_sees_the_log_with_status_and_errors_but_no_message_text(
     )
     _signed_in(client, front_desk)
     page = client.get(reverse("notifications:message_log")).content.decode()
-    assert "example.appointment_reminder" in page
+    assert "Appointment reminder" in page  # clinic words, not the template key
+    assert "example.appointment_reminder" not in page
     assert "missing template variable" in page
     assert "Failed" in page
     assert CLINICAL_TEXT not in page
@@ -132,17 +133,17 @@ def test_the_log_of_one_patient_shows_only_their_messages(
     client: Client, clinic_admin: User, patient: Patient, other_patient: Patient
 ) -> None:
     _sent(patient, "mine", template_key="x")
-    Message.objects.filter(idempotency_key="mine").update(template_key="mine.template")
+    Message.objects.filter(idempotency_key="mine").update(template_key="mine.my_note")
     _sent(other_patient, "theirs")
-    Message.objects.filter(idempotency_key="theirs").update(template_key="theirs.template")
+    Message.objects.filter(idempotency_key="theirs").update(template_key="theirs.their_note")
     _signed_in(client, clinic_admin)
     page = client.get(
         reverse("notifications:message_log_recipient", args=["patient", patient.uuid])
     ).content.decode()
-    assert "mine.template" in page
-    assert "theirs.template" not in page
+    assert "My note" in page
+    assert "Their note" not in page
     failed_only = client.get(reverse("notifications:message_log"), {"status": "failed"})
-    assert "mine.template" not in failed_only.content.decode()
+    assert "My note" not in failed_only.content.decode()
 
 
 @pytest.mark.parametrize("rows", [1, 50])
