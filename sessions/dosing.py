@@ -455,8 +455,10 @@ def _readiness_reasons(
             add(
                 (
                     "pregnancy_test_missing",
-                    f"No pregnancy test result from the last {policy.pregnancy_test_valid_days} "
-                    "day(s) for a patient who can become pregnant.",
+                    "No pregnancy test result from the last "
+                    f"{policy.pregnancy_test_valid_days} day"
+                    f"{'' if policy.pregnancy_test_valid_days == 1 else 's'} "
+                    "for a patient who can become pregnant.",
                 )
             )
     medicines = _medicine_classes(readiness.medications_last_24_hours)
@@ -1029,7 +1031,7 @@ def concomitant_proposals(record: DosingRecord) -> dict[str, list[str]]:
     for text, where in sources:
         for match in medication_matches(text):
             field = keys.get(match.review_class.key)
-            label = f"{match.name.name} ({where})"
+            label = f"{match.name.name.capitalize()} ({where})"
             if field and label not in proposals[field]:
                 proposals[field].append(label)
     return proposals
@@ -1138,6 +1140,7 @@ class RemsField:
 
 
 NOT_ASSESSED = "Not assessed"
+NOT_DISCHARGED = "Not recorded: the patient is not yet discharged"
 
 
 def rems_form_fields(record: DosingRecord) -> list[RemsField]:
@@ -1148,8 +1151,8 @@ def rems_form_fields(record: DosingRecord) -> list[RemsField]:
     scores = list(record.scores.all())
     fields: list[RemsField] = []
 
-    def add(label: str, value: str | None) -> None:
-        fields.append(RemsField(label, value or NOT_ASSESSED, not value))
+    def add(label: str, value: str | None, missing: str = NOT_ASSESSED) -> None:
+        fields.append(RemsField(label, value or missing, not value))
 
     total = sum((dose.dose_mg for dose in doses), Decimal("0"))
     add(
@@ -1161,10 +1164,11 @@ def rems_form_fields(record: DosingRecord) -> list[RemsField]:
         if record.discharged_at
         else ""
     )
-    add("Minutes on site", on_site)
+    add("Minutes on site", on_site, NOT_DISCHARGED)
     add(
         "Time the patient would have been ready to leave without the 2-hour rule",
         local_when(record.ready_to_leave_at, zone) if record.ready_to_leave_at else "",
+        NOT_DISCHARGED,
     )
     for field, label in (
         ("concomitant_benzodiazepine", "Concomitant benzodiazepines"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 
 from intake.instruments import CSSRS_SCREENER, PHQ9, Instrument
@@ -185,10 +187,72 @@ class ReadinessStaffForm(forms.Form):
     )
     mood_check = forms.CharField(max_length=300, required=False, label="Mood check (notes)")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, weight_change_percent: int = 10, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields.update(_item_fields(PHQ9, "phq9"))
-        self.fields.update(_item_fields(CSSRS_SCREENER, "cssrs"))
+        self.fields["weight_change_confirmed"].label = (
+            f"Weight re-checked: the change of more than {weight_change_percent} % from the last "
+            "recorded weight is real"
+        )
+        phq9 = _item_fields(PHQ9, "phq9")
+        cssrs = _item_fields(CSSRS_SCREENER, "cssrs")
+        self.fields.update(phq9)
+        self.fields.update(cssrs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Identity, consent and escort",
+                "identity_confirmed",
+                "consent_current",
+                "escort_confirmed",
+            ),
+            Fieldset(
+                "Fasting (as the patient reports it)",
+                Div(
+                    Div("last_ate_at", css_class="col-md-6"),
+                    Div("last_drank_at", css_class="col-md-6"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(
+                "Weight",
+                Div(
+                    Div("weight", css_class="col-md-6"),
+                    Div("weight_unit", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                "weight_change_confirmed",
+            ),
+            Fieldset(
+                "Baseline vitals",
+                Div(
+                    *(
+                        Div(name, css_class="col-md-3")
+                        for name in (
+                            "baseline_systolic",
+                            "baseline_diastolic",
+                            "baseline_heart_rate",
+                            "baseline_spo2",
+                        )
+                    ),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(
+                "Pregnancy test (patients who can become pregnant)",
+                Div(
+                    Div("pregnancy_test_date", css_class="col-md-4"),
+                    Div("pregnancy_test_method", css_class="col-md-4"),
+                    Div("pregnancy_test_result", css_class="col-md-4"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset("Pre-dose mood check: PHQ-9, over the last 2 weeks", *phq9, "mood_check"),
+            Fieldset(
+                "C-SSRS screener: only when PHQ-9 item 9 is above 0 (past month)",
+                *cssrs,
+            ),
+        )
 
     @staticmethod
     def initial_from(readiness: Any) -> dict[str, Any]:

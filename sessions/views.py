@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -27,10 +27,12 @@ from sessions.availability import course_plan, free_slots
 from sessions.models import (
     Appointment,
     AppointmentStatus,
+    DosingPolicy,
     DosingRecord,
     DosingStatus,
     Location,
     OtherMedication,
+    Readiness,
 )
 from sessions.selectors import (
     appointment_get,
@@ -512,12 +514,6 @@ def readiness_patient(request: AuthenticatedRequest, appointment_uuid: UUID) -> 
                 except ValidationError as error:
                     errors = _errors(error)
                 else:
-                    audit_record(
-                        action=AuditAction.UPDATE,
-                        request=request,
-                        obj=readiness,
-                        detail="readiness, patient part",
-                    )
                     messages.success(request, "Thank you: your answers are with the clinic.")
                     return redirect("accounts:portal")
         else:
@@ -559,7 +555,9 @@ def check_in(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpRespo
         return render(request, "kap_sessions/check_in.html", {"appointment": appointment})
     readiness = dosing.readiness_for(appointment)
     form = forms.ReadinessStaffForm(
-        request.POST or None, initial=forms.ReadinessStaffForm.initial_from(readiness)
+        request.POST or None,
+        initial=forms.ReadinessStaffForm.initial_from(readiness),
+        weight_change_percent=DosingPolicy.current().weight_change_percent,
     )
     zone = ZoneInfo(appointment.location.time_zone)
     if request.method == "POST":
@@ -632,6 +630,8 @@ def _dosing_page(
     readiness = dosing.readiness_for(appointment)
     course = record.course
     in_progress = record.status == DosingStatus.IN_PROGRESS
+    if in_progress:
+        _discharge_form_for(blank["discharge_form"], record, readiness, proposals, now=now)
     context = {
         "record": record,
         "appointment": appointment,
@@ -641,11 +641,6 @@ def _dosing_page(
         "dosing_not_allowed": dosing.dosing_allowed_problems(appointment),
         "discharge_problems": dosing.discharge_problems(record, now=now) if in_progress else [],
         "missed_vitals": dosing.missed_vitals(record, now=now) if in_progress else [],
-        "concomitant_proposals": [
-            (blank["discharge_form"][field].label, found)
-            for field, found in proposals.items()
-            if found
-        ],
         "schedule": dosing.vitals_schedule(record, now=now),
         "next_due": dosing.vitals_next_due(record, now=now),
         "minutes_since_dose": dosing.monitoring_minutes(record, now=now),
@@ -662,6 +657,28 @@ def _dosing_page(
     return render(
         request, "kap_sessions/dosing_record.html", context, status=400 if errors else 200
     )
+
+
+def _discharge_form_for(
+    form: Any,
+    record: DosingRecord,
+    readiness: Readiness,
+    proposals: dict[str, list[str]],
+    *,
+    now: datetime,
+) -> Any:
+    """Only the discharge questions this session raises: the baseline judgement without a
+    baseline, the acknowledgement with missed vitals; each REMS medicine shows its proposals."""
+    if readiness.baseline_systolic is not None and readiness.baseline_diastolic is not None:
+        form.fields.pop("baseline_missing_judgement", None)
+    if not dosing.missed_vitals(record, now=now):
+        form.fields.pop("missed_vitals_acknowledged", None)
+    for field, found in proposals.items():
+        if found and field in form.fields:
+            form.fields[field].help_text = "Proposed from: " + ", ".join(found)
+            # A bound form has already built its bound fields, which copy the help text.
+            form._bound_fields_cache.pop(field, None)
+    return form
 
 
 @permission_required("kap_sessions.view_dosingrecord")

@@ -341,9 +341,10 @@ def test_the_rems_form_reads_not_assessed_and_cannot_be_completed_with_gaps(
     _give(record, timezone.now() - timedelta(minutes=5), mg="28")
     client.force_login(esketamine_course.prescriber)
     page = client.get(f"/sessions/dosing/{record.uuid}/rems/").content.decode()
-    # Concomitant medicines (4), sedation, dissociation, minutes on site, ready-to-leave time and
-    # serious adverse events: nothing assessed yet, and never a "No".
-    assert page.count("Not assessed") == 9
+    # Concomitant medicines (4), sedation, dissociation and serious adverse events: nothing
+    # assessed yet, and never a "No"; the discharge times are not recorded yet.
+    assert page.count("Not assessed") == 7
+    assert page.count("not yet discharged") == 2
     refused = client.post(f"/sessions/dosing/{record.uuid}/rems/complete/")
     assert refused.status_code == 400
     text = refused.content.decode()
@@ -382,12 +383,12 @@ def test_concomitant_medicines_are_proposed_from_every_list(
         by=esketamine_course.prescriber,
     )
     proposals = dosing.concomitant_proposals(record)
-    assert proposals["concomitant_psychostimulant"] == ["adderall (intake medication list)"]
+    assert proposals["concomitant_psychostimulant"] == ["Adderall (intake medication list)"]
     assert proposals["concomitant_benzodiazepine"] == [
-        "xanax (last 24 hours)",
-        "midazolam (given in the session)",
+        "Xanax (last 24 hours)",
+        "Midazolam (given in the session)",
     ]
-    assert proposals["concomitant_maoi"] == ["azilect (last 24 hours)"]
+    assert proposals["concomitant_maoi"] == ["Azilect (last 24 hours)"]
     assert proposals["concomitant_non_benzodiazepine_hypnotic"] == []
 
 
@@ -712,3 +713,31 @@ def test_the_dosing_page_shows_the_date_of_a_time_not_today(
     page = client.get(f"/sessions/dosing/{record.uuid}/").content.decode()
     assert dosing.local_when(yesterday, NEW_YORK) in page
     assert yesterday.astimezone(NEW_YORK).strftime("%b %Y") in page
+
+
+# --- audit rows recorded by the services ------------------------------------------------------
+
+
+def test_the_dosing_services_record_their_own_audit_rows(
+    course: Course, room: Room, front_desk: User, therapist: User
+) -> None:
+    record = started(course, room, front_desk)
+    _give(record, timezone.now())
+    _vitals(record, therapist, timezone.now())
+    rows = list(
+        AuditEvent.objects.filter(object_id=str(record.uuid))
+        .order_by("occurred_at", "id")
+        .values_list("actor__email", "action", "detail")
+    )
+    assert rows == [
+        (course.prescriber.email, AuditAction.UPDATE, "session started"),
+        (course.prescriber.email, AuditAction.UPDATE, "dose recorded"),
+        (therapist.email, AuditAction.UPDATE, "vitals recorded"),
+    ]
+    readiness = dosing.readiness_for(record.appointment)
+    assert (
+        AuditEvent.objects.filter(
+            object_id=str(readiness.uuid), detail="readiness, patient part"
+        ).count()
+        == 1
+    )
