@@ -336,13 +336,13 @@ class NoGo:
 
 
 def _fasting_no_go(
-    readiness: Readiness, name: str, hours: int, what: str, now: datetime
+    readiness: Readiness, name: str, hours: int, what: str, now: datetime, policy: DosingPolicy
 ) -> tuple[str, str] | None:
     moment = getattr(readiness, name)
     zone = _zone(readiness.appointment)
     if moment is None:
         return (f"{name}_missing", f"When the patient last {what} is not recorded.")
-    if moment > now + timedelta(minutes=DosingPolicy.current().clock_skew_minutes):
+    if moment > now + timedelta(minutes=policy.clock_skew_minutes):
         return (f"{name}_future", f"The time the patient last {what} is in the future.")
     if moment > now - timedelta(hours=hours):
         # The message names the recorded time, not a running count, so an override holds.
@@ -378,7 +378,7 @@ def _readiness_reasons(
         ("last_ate_at", policy.fasting_solids_hours, "ate"),
         ("last_drank_at", policy.clear_liquids_hours, "drank"),
     ):
-        fasting = _fasting_no_go(readiness, name, hours, what, now)
+        fasting = _fasting_no_go(readiness, name, hours, what, now, policy)
         if fasting:
             add(fasting)
     if readiness.baseline_systolic is None or readiness.baseline_diastolic is None:
