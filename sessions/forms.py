@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 
+from intake.instruments import CSSRS_SCREENER, PHQ9, Instrument
 from intake.models import Patient
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
@@ -15,6 +19,8 @@ from sessions.models import (
     Course,
     Location,
     PregnancyAttestation,
+    PregnancyTestMethod,
+    PregnancyTestResult,
     Protocol,
     Room,
     Severity,
@@ -121,27 +127,192 @@ class ReadinessPatientForm(forms.Form):
     )
 
 
+# One pound in kilograms (exact, by definition).
+KG_PER_LB = Decimal("0.45359237")
+
+
+def _item_number(key: str) -> str:
+    """ "item9" -> "9", "q6_past_3_months" -> "6 (past 3 months)": the number a clinician reads."""
+    number = key.removeprefix("item").removeprefix("q")
+    return number.replace("_past_3_months", " (past 3 months)")
+
+
+def _item_fields(instrument: Instrument, prefix: str) -> dict[str, forms.Field]:
+    """One optional choice per item, labelled with the instrument's published wording."""
+    return {
+        f"{prefix}_{item.key}": forms.TypedChoiceField(
+            choices=[("", "Not asked")] + [(o.value, o.label) for o in item.options],
+            coerce=int,
+            empty_value=None,
+            required=False,
+            label=f"{instrument.name} {_item_number(item.key)}: {item.text}",
+        )
+        for item in instrument.items
+    }
+
+
 class ReadinessStaffForm(forms.Form):
     identity_confirmed = forms.BooleanField(required=False, label="Identity confirmed")
     consent_current = forms.BooleanField(required=False, label="Consent current")
     escort_confirmed = forms.BooleanField(required=False, label="Escort confirmed")
-    weight_kg = forms.DecimalField(
-        max_digits=5, decimal_places=1, required=False, label="Today's weight (kg)"
+    last_ate_at = forms.DateTimeField(
+        widget=DATETIME, required=False, label="Last ate (solid food)"
+    )
+    last_drank_at = forms.DateTimeField(
+        widget=DATETIME, required=False, label="Last drank (clear liquids)"
+    )
+    weight = forms.DecimalField(
+        max_digits=6, decimal_places=1, required=False, min_value=0, label="Today's weight"
+    )
+    weight_unit = forms.ChoiceField(
+        choices=[("kg", "kg"), ("lb", "lb")], initial="kg", label="Weight unit"
+    )
+    weight_change_confirmed = forms.BooleanField(
+        required=False,
+        label="Weight re-checked: a change of more than the policy's percentage is real",
     )
     baseline_systolic = forms.IntegerField(required=False, label="Baseline systolic BP")
     baseline_diastolic = forms.IntegerField(required=False, label="Baseline diastolic BP")
     baseline_heart_rate = forms.IntegerField(required=False, label="Baseline heart rate")
     baseline_spo2 = forms.IntegerField(required=False, label="Baseline SpO2 (%)")
-    predose_phq9_total = forms.IntegerField(
-        required=False, min_value=0, max_value=27, label="Pre-dose PHQ-9 total"
+    pregnancy_test_date = forms.DateField(widget=DATE, required=False, label="Pregnancy test date")
+    pregnancy_test_method = forms.ChoiceField(
+        choices=[("", "No test")] + PregnancyTestMethod.choices,
+        required=False,
+        label="Pregnancy test method",
     )
-    mood_check = forms.CharField(max_length=300, required=False, label="Mood check")
+    pregnancy_test_result = forms.ChoiceField(
+        choices=[("", "No result")] + PregnancyTestResult.choices,
+        required=False,
+        label="Pregnancy test result",
+    )
+    mood_check = forms.CharField(max_length=300, required=False, label="Mood check (notes)")
+
+    def __init__(self, *args: Any, weight_change_percent: int = 10, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["weight_change_confirmed"].label = (
+            f"Weight re-checked: the change of more than {weight_change_percent} % from the last "
+            "recorded weight is real"
+        )
+        phq9 = _item_fields(PHQ9, "phq9")
+        cssrs = _item_fields(CSSRS_SCREENER, "cssrs")
+        self.fields.update(phq9)
+        self.fields.update(cssrs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Identity, consent and escort",
+                "identity_confirmed",
+                "consent_current",
+                "escort_confirmed",
+            ),
+            Fieldset(
+                "Fasting (as the patient reports it)",
+                Div(
+                    Div("last_ate_at", css_class="col-md-6"),
+                    Div("last_drank_at", css_class="col-md-6"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(
+                "Weight",
+                Div(
+                    Div("weight", css_class="col-md-6"),
+                    Div("weight_unit", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                "weight_change_confirmed",
+            ),
+            Fieldset(
+                "Baseline vitals",
+                Div(
+                    *(
+                        Div(name, css_class="col-md-3")
+                        for name in (
+                            "baseline_systolic",
+                            "baseline_diastolic",
+                            "baseline_heart_rate",
+                            "baseline_spo2",
+                        )
+                    ),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(
+                "Pregnancy test (patients who can become pregnant)",
+                Div(
+                    Div("pregnancy_test_date", css_class="col-md-4"),
+                    Div("pregnancy_test_method", css_class="col-md-4"),
+                    Div("pregnancy_test_result", css_class="col-md-4"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset("Pre-dose mood check: PHQ-9, over the last 2 weeks", *phq9, "mood_check"),
+            Fieldset(
+                "C-SSRS screener: only when PHQ-9 item 9 is above 0 (past month)",
+                *cssrs,
+            ),
+        )
+
+    @staticmethod
+    def initial_from(readiness: Any) -> dict[str, Any]:
+        initial = {
+            name: getattr(readiness, name)
+            for name in (
+                "identity_confirmed",
+                "consent_current",
+                "escort_confirmed",
+                "last_ate_at",
+                "last_drank_at",
+                "weight_change_confirmed",
+                "baseline_systolic",
+                "baseline_diastolic",
+                "baseline_heart_rate",
+                "baseline_spo2",
+                "pregnancy_test_date",
+                "pregnancy_test_method",
+                "pregnancy_test_result",
+                "mood_check",
+            )
+        }
+        initial["weight"] = readiness.weight_kg
+        initial["weight_unit"] = "kg"
+        for key, value in (readiness.predose_phq9_answers or {}).items():
+            initial[f"phq9_{key}"] = value
+        for key, value in (readiness.predose_cssrs_answers or {}).items():
+            initial[f"cssrs_{key}"] = value
+        return initial
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        weight = data.get("weight")
+        if weight is not None and data.get("weight_unit") == "lb":
+            weight = (weight * KG_PER_LB).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        if weight is not None and not Decimal("20") <= weight <= Decimal("350"):
+            self.add_error("weight", f"{weight} kg is outside 20-350 kg; check the unit.")
+        data["weight_kg"] = weight
+        return data
+
+    def readiness_checks(self) -> dict[str, Any]:
+        """The cleaned data as the check-in service takes it (weight in kg, item answers)."""
+        data = dict(self.cleaned_data)
+        data.pop("weight", None)
+        data.pop("weight_unit", None)
+        data["predose_phq9_answers"] = {
+            item.key: data.pop(f"phq9_{item.key}") for item in PHQ9.items
+        }
+        data["predose_cssrs_answers"] = {
+            item.key: data.pop(f"cssrs_{item.key}") for item in CSSRS_SCREENER.items
+        }
+        return data
 
 
 class OverrideForm(forms.Form):
     prefix = "override"  # several forms share the dosing page
 
-    reason = forms.CharField(max_length=500, label="Reason for overriding the no-go")
+    code = forms.CharField(max_length=60, widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=500, label="Reason for overriding this no-go")
 
 
 class AbandonForm(forms.Form):
@@ -241,6 +412,18 @@ class DischargeForm(forms.Form):
         required=False, label="Concomitant psychostimulant"
     )
     concomitant_maoi = forms.BooleanField(required=False, label="Concomitant MAOI")
+    concomitant_confirmed = forms.BooleanField(
+        required=False,
+        label="I have reviewed the concomitant medicines above (REMS form)",
+    )
+    missed_vitals_acknowledged = forms.BooleanField(
+        required=False, label="I acknowledge the missed vitals checks listed above"
+    )
+    baseline_missing_judgement = forms.CharField(
+        max_length=500,
+        required=False,
+        label="No baseline blood pressure: my judgement of the last reading, with the reason",
+    )
     summary = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), label="Session summary for the chart"
     )

@@ -320,6 +320,25 @@ class DosingPolicy(models.Model):
     )
     # "Vitals near baseline" at discharge (CLINICAL.md, Discharge); the margin is clinic policy.
     discharge_systolic_margin = models.PositiveSmallIntegerField(default=20)
+    # Diastolic counterpart of the margin above (CLINICAL.md, Discharge; clinic policy).
+    discharge_diastolic_margin = models.PositiveSmallIntegerField(default=10)
+    # Sedation, dissociation and BP must be re-assessed this recently before discharge
+    # (issue 11, clinic policy; CLINICAL.md: monitor until sedation and dissociation resolve).
+    discharge_assessment_minutes = models.PositiveSmallIntegerField(default=15)
+    # CADSS-6 at or below this counts as dissociation resolved (clinic policy; CLINICAL.md gives
+    # no figure, so the default is the strictest: no symptom left).
+    discharge_cadss6_maximum = models.PositiveSmallIntegerField(default=0)
+    # Check-in opens this long before the appointment (issue 11, clinic policy).
+    check_in_opens_minutes = models.PositiveSmallIntegerField(default=120)
+    # Tolerance for clock differences between devices on clinical times (clinic policy).
+    clock_skew_minutes = models.PositiveSmallIntegerField(default=5)
+    # A weight this far (percent) from the last recorded one needs confirming: pounds typed as
+    # kilograms double a mg/kg dose (issue 11, clinic policy).
+    weight_change_percent = models.PositiveSmallIntegerField(default=10)
+    # Pregnancy or breastfeeding: exclusion or physician review (CLINICAL.md, policy); a test
+    # for patients who can become pregnant, no older than this many days (clinic policy).
+    pregnancy_test_required = models.BooleanField(default=True)
+    pregnancy_test_valid_days = models.PositiveSmallIntegerField(default=1)
     # Local clock times of the after-dose messages (clinic policy).
     integration_prompt_time = models.TimeField(default=time(19, 0))
     next_morning_checkin_time = models.TimeField(default=time(9, 0))
@@ -537,6 +556,16 @@ class PregnancyAttestation(models.TextChoices):
     PREGNANT_OR_UNSURE = "pregnant_or_unsure", "I am pregnant, breastfeeding or unsure"
 
 
+class PregnancyTestMethod(models.TextChoices):
+    URINE_HCG = "urine_hcg", "Urine hCG"
+    SERUM_HCG = "serum_hcg", "Serum (blood) hCG"
+
+
+class PregnancyTestResult(models.TextChoices):
+    NEGATIVE = "negative", "Negative"
+    POSITIVE = "positive", "Positive"
+
+
 class Readiness(models.Model):
     """The readiness checklist of one dosing appointment: patient part, staff part, decision."""
 
@@ -573,12 +602,25 @@ class Readiness(models.Model):
     predose_phq9_total = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(27)]
     )
+    # Every PHQ-9 item of the pre-dose check, and the C-SSRS screener when item 9 is above 0
+    # (CLINICAL.md, Instruments): {item key: value}.
+    predose_phq9_answers = models.JSONField(default=dict, blank=True)
+    predose_cssrs_answers = models.JSONField(default=dict, blank=True)
     mood_check = models.CharField(max_length=300, blank=True)
+    # A weight far from the last recorded one, confirmed by staff (re-weighed, units checked).
+    weight_change_confirmed = models.BooleanField(default=False)
+    pregnancy_test_date = models.DateField(null=True, blank=True)
+    pregnancy_test_method = models.CharField(
+        max_length=20, choices=PregnancyTestMethod.choices, blank=True
+    )
+    pregnancy_test_result = models.CharField(
+        max_length=20, choices=PregnancyTestResult.choices, blank=True
+    )
     staff_checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     staff_checked_at = models.DateTimeField(null=True, blank=True)
-    # A prescriber's override of a no-go, with its reason.
+    # Legacy blanket override (before per-reason overrides, ReadinessOverride); kept for history.
     override_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -595,6 +637,29 @@ class Readiness(models.Model):
     @property
     def staff_part_done(self) -> bool:
         return self.staff_checked_at is not None
+
+
+class ReadinessOverride(models.Model):
+    """A prescriber's override of one no-go reason, with its own reason.
+
+    It covers the reason exactly as it read (code and message): a changed reading or a new
+    reason after the override blocks again.
+    """
+
+    readiness = models.ForeignKey(Readiness, on_delete=models.CASCADE, related_name="overrides")
+    code = models.CharField(max_length=60)
+    problem = models.CharField(max_length=500)
+    reason = models.CharField(max_length=500)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    overridden_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["overridden_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Override of {self.code}"
 
 
 class DosingStatus(models.TextChoices):
@@ -639,6 +704,18 @@ class DosingRecord(models.Model):
     escort_present = models.BooleanField(default=False)
     ready_to_leave_at = models.DateTimeField(
         null=True, blank=True, help_text="when the patient would have been ready to leave"
+    )
+    # Discharge judgements the prescriber adds where the record is incomplete: BP judged without a
+    # baseline (after an override), and scheduled vitals that were missed.
+    baseline_missing_judgement = models.CharField(max_length=500, blank=True)
+    missed_vitals_acknowledged = models.CharField(max_length=500, blank=True)
+    # Whether the REMS concomitant-medicine answers were confirmed by the prescriber (False:
+    # "Not assessed" on the form).
+    concomitant_confirmed = models.BooleanField(default=False)
+    # The REMS Patient Monitoring Form, marked complete once nothing on it is missing.
+    rems_completed_at = models.DateTimeField(null=True, blank=True)
+    rems_completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     discharged_at = models.DateTimeField(null=True, blank=True)
     discharged_by = models.ForeignKey(

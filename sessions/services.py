@@ -308,6 +308,11 @@ def _transition(appointment: Appointment, status: str) -> Appointment:
 
 @transaction.atomic
 def appointment_check_in(*, appointment: Appointment, by: User) -> Appointment:
+    if appointment.is_dosing:
+        from sessions.dosing import dosing_check_in_check
+
+        # Within the policy window before the session, and only while dosing is allowed.
+        dosing_check_in_check(appointment)
     appointment = _transition(appointment, AppointmentStatus.CHECKED_IN)
     appointment.checked_in_at = timezone.now()
     appointment.save(update_fields=["status", "checked_in_at"])

@@ -74,4 +74,9 @@ urlpatterns = [
     ),
     path("dosing/<uuid:record_uuid>/discharge/", views.discharge, name="discharge"),
     path("dosing/<uuid:record_uuid>/rems/", views.rems_form, name="rems_form"),
+    path(
+        "dosing/<uuid:record_uuid>/rems/complete/",
+        views.rems_form_complete,
+        name="rems_form_complete",
+    ),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -31,10 +31,12 @@ from sessions.availability import course_plan, free_slots
 from sessions.models import (
     Appointment,
     AppointmentStatus,
+    DosingPolicy,
     DosingRecord,
     DosingStatus,
     Location,
     OtherMedication,
+    Readiness,
 )
 from sessions.selectors import (
     appointment_get,
@@ -561,12 +563,6 @@ def readiness_patient(request: AuthenticatedRequest, appointment_uuid: UUID) -> 
                 except ValidationError as error:
                     errors = _errors(error)
                 else:
-                    audit_record(
-                        action=AuditAction.UPDATE,
-                        request=request,
-                        obj=readiness,
-                        detail="readiness, patient part",
-                    )
                     messages.success(request, "Thank you: your answers are with the clinic.")
                     return redirect("accounts:portal")
         else:
@@ -609,38 +605,42 @@ def check_in(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpRespo
     readiness = dosing.readiness_for(appointment)
     form = forms.ReadinessStaffForm(
         request.POST or None,
-        initial={name: getattr(readiness, name) for name in forms.ReadinessStaffForm.base_fields},
+        initial=forms.ReadinessStaffForm.initial_from(readiness),
+        weight_change_percent=DosingPolicy.current().weight_change_percent,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            dosing.readiness_staff_record(readiness=readiness, by=request.user, **form.cleaned_data)
-            if appointment.status == AppointmentStatus.BOOKED:
-                services.appointment_check_in(appointment=appointment, by=request.user)
-        except ValidationError as error:
-            errors = _errors(error)
+    zone = ZoneInfo(appointment.location.time_zone)
+    if request.method == "POST":
+        with timezone.override(zone):
+            valid = form.is_valid()
+        if valid:
+            try:
+                dosing.dosing_check_in(
+                    readiness=readiness, by=request.user, **form.readiness_checks()
+                )
+            except ValidationError as error:
+                errors = _errors(error)
+            else:
+                messages.success(request, "Checked in.")
+                return redirect("sessions:appointment_detail", appointment.uuid)
         else:
-            audit_record(
-                action=AuditAction.UPDATE,
-                request=request,
-                obj=readiness,
-                detail="readiness, staff part; checked in",
-            )
-            messages.success(request, "Checked in.")
-            return redirect("sessions:appointment_detail", appointment.uuid)
+            errors = ["Check the highlighted fields."]
     # The page shows the patient's readiness answers (escort, medications): a read of the record.
     audit_record(action=AuditAction.READ, request=request, obj=readiness, detail="readiness")
-    return render(
-        request,
-        "kap_sessions/check_in.html",
-        {
-            "appointment": appointment,
-            "readiness": readiness,
-            "form": form,
-            "errors": errors,
-            "problems": dosing.readiness_problems(readiness),
-        },
-        status=400 if errors else 200,
-    )
+    with timezone.override(zone):
+        return render(
+            request,
+            "kap_sessions/check_in.html",
+            {
+                "appointment": appointment,
+                "readiness": readiness,
+                "form": form,
+                "errors": errors,
+                "no_go": dosing.readiness_no_go(readiness),
+                "check_in_opens_at": dosing.check_in_opens_at(appointment),
+                "time_zone": zone,
+            },
+            status=400 if errors else 200,
+        )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -667,17 +667,29 @@ def _dosing_page(
         "scores_form": forms.ScoresForm(initial={"taken_at": local_now}),
         "observation_form": forms.ObservationForm(initial={"observed_at": local_now}),
         "adverse_event_form": forms.AdverseEventForm(initial={"occurred_at": local_now}),
-        "discharge_form": forms.DischargeForm(initial={"ready_to_leave_at": local_now}),
     }
+    proposals = dosing.concomitant_proposals(record)
+    blank["discharge_form"] = forms.DischargeForm(
+        initial={
+            "ready_to_leave_at": local_now,
+            **{field: bool(found) for field, found in proposals.items()},
+        }
+    )
     blank.update(bound or {})
     readiness = dosing.readiness_for(appointment)
     course = record.course
+    in_progress = record.status == DosingStatus.IN_PROGRESS
+    if in_progress:
+        _discharge_form_for(blank["discharge_form"], record, readiness, proposals, now=now)
     context = {
         "record": record,
         "appointment": appointment,
         "protocol": course.protocol,
         "readiness": readiness,
-        "problems": dosing.readiness_problems(readiness),
+        "no_go": dosing.readiness_no_go(readiness),
+        "dosing_not_allowed": dosing.dosing_allowed_problems(appointment),
+        "discharge_problems": dosing.discharge_problems(record, now=now) if in_progress else [],
+        "missed_vitals": dosing.missed_vitals(record, now=now) if in_progress else [],
         "schedule": dosing.vitals_schedule(record, now=now),
         "next_due": dosing.vitals_next_due(record, now=now),
         "minutes_since_dose": dosing.monitoring_minutes(record, now=now),
@@ -686,7 +698,7 @@ def _dosing_page(
         "can_see_doses": request.user.has_perm("kap_sessions.view_dose"),
         "can_administer": request.user.has_perm("kap_sessions.administer_dose"),
         "can_monitor": request.user.has_perm("kap_sessions.record_monitoring"),
-        "in_progress": record.status == DosingStatus.IN_PROGRESS,
+        "in_progress": in_progress,
         "errors": errors or [],
         "time_zone": zone,
         **blank,
@@ -694,6 +706,28 @@ def _dosing_page(
     return render(
         request, "kap_sessions/dosing_record.html", context, status=400 if errors else 200
     )
+
+
+def _discharge_form_for(
+    form: Any,
+    record: DosingRecord,
+    readiness: Readiness,
+    proposals: dict[str, list[str]],
+    *,
+    now: datetime,
+) -> Any:
+    """Only the discharge questions this session raises: the baseline judgement without a
+    baseline, the acknowledgement with missed vitals; each REMS medicine shows its proposals."""
+    if readiness.baseline_systolic is not None and readiness.baseline_diastolic is not None:
+        form.fields.pop("baseline_missing_judgement", None)
+    if not dosing.missed_vitals(record, now=now):
+        form.fields.pop("missed_vitals_acknowledged", None)
+    for field, found in proposals.items():
+        if found and field in form.fields:
+            form.fields[field].help_text = "Proposed from: " + ", ".join(found)
+            # A bound form has already built its bound fields, which copy the help text.
+            form._bound_fields_cache.pop(field, None)
+    return form
 
 
 @permission_required("kap_sessions.view_dosingrecord")
@@ -745,7 +779,7 @@ def _dosing_action(
     except ValidationError as error:
         bound = {form_name: form} if form is not None else {}
         return _dosing_page(request, record, errors=_errors(error), bound=bound)
-    audit_record(action=AuditAction.UPDATE, request=request, obj=record, detail=detail)
+    # The service recorded the audit row ("detail") in its own transaction.
     return redirect("sessions:dosing_record", record.uuid)
 
 
@@ -776,7 +810,10 @@ def dosing_override(
     request: AuthenticatedRequest, record: DosingRecord, data: dict[str, Any]
 ) -> object:
     return dosing.readiness_override(
-        readiness=dosing.readiness_for(record.appointment), reason=data["reason"], by=request.user
+        readiness=dosing.readiness_for(record.appointment),
+        code=data["code"],
+        reason=data["reason"],
+        by=request.user,
     )
 
 
@@ -865,29 +902,19 @@ def medication_explained(
     record = dosing_record_get(user=request.user, record_uuid=record_uuid)
     medication = get_object_or_404(OtherMedication, dosing_record=record, uuid=medication_uuid)
     dosing.other_medication_explained(medication=medication, by=request.user)
-    audit_record(
-        action=AuditAction.UPDATE,
-        request=request,
-        obj=record,
-        detail="other medicine explained to the patient",
-    )
     return redirect("sessions:dosing_record", record.uuid)
 
 
 @permission_required("kap_sessions.view_dose")
-def rems_form(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
+def rems_form(
+    request: AuthenticatedRequest, record_uuid: UUID, *, errors: list[str] | None = None
+) -> HttpResponse:
     """The esketamine REMS Patient Monitoring Form of one session, printable."""
     record = dosing_record_get(user=request.user, record_uuid=record_uuid)
     course = record.course
     if not course.protocol.rems_form_required:
         raise PermissionDenied("This protocol has no REMS monitoring form.")
     audit_record(action=AuditAction.READ, request=request, obj=record, detail="REMS form")
-    minutes_on_site = (
-        int((record.discharged_at - record.arrived_at).total_seconds() // 60)
-        if record.discharged_at
-        else None
-    )
-    scores = list(record.scores.all())
     return render(
         request,
         "kap_sessions/rems_form.html",
@@ -896,16 +923,22 @@ def rems_form(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
             "appointment": record.appointment,
             "patient": record.appointment.patient,
             "course": course,
-            "doses": list(record.doses.all()),
-            "session_dose_mg": dosing.session_dose_mg(record),
-            "minutes_on_site": minutes_on_site,
-            "sedation": any(s.is_sedated for s in scores),
-            "lowest_moaas": min((s.moaas for s in scores), default=None),
-            "highest_cadss6": max((s.cadss6_total for s in scores), default=None),
-            "dissociation": any(s.cadss6_total > 0 for s in scores),
-            "serious_adverse_events": [
-                e for e in record.adverse_events.all() if e.severity == "serious"
-            ],
+            "fields": dosing.rems_form_fields(record),
+            "errors": errors or [],
+            "can_complete": request.user.has_perm("kap_sessions.administer_dose"),
             "time_zone": ZoneInfo(record.appointment.location.time_zone),
         },
+        status=400 if errors else 200,
     )
+
+
+@require_POST
+@permission_required("kap_sessions.administer_dose")
+def rems_form_complete(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
+    record = dosing_record_get(user=request.user, record_uuid=record_uuid)
+    try:
+        dosing.rems_form_complete(record=record, by=request.user)
+    except ValidationError as error:
+        return rems_form(request, record_uuid, errors=_errors(error))
+    messages.success(request, "REMS form marked complete.")
+    return redirect("sessions:rems_form", record.uuid)

@@ -3,6 +3,7 @@ session with vitals and discharge the patient. Real Chromium, one desktop contex
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -98,12 +99,27 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
 
     # --- front desk checks the patient in for the first dose ----------------------------------
     dose_appointment = Appointment.objects.filter(kind=AppointmentKind.DOSING).earliest("starts_at")
+    # Check-in opens 2 hours before a session (policy): the first dose is moved to this morning.
+    now = datetime.now(tz=ZONE)
+    Appointment.objects.filter(id=dose_appointment.id).update(
+        starts_at=now - timedelta(minutes=110), ends_at=now + timedelta(minutes=40)
+    )
     desk.goto(f"{live_server.url}/sessions/appointments/{dose_appointment.uuid}/")
     desk.get_by_role("link", name="Check in").click()
     desk.get_by_label("Identity confirmed").check()
     desk.get_by_label("Consent current").check()
     desk.get_by_label("Escort confirmed").check()
-    desk.get_by_label("Today's weight (kg)").fill("70")
+    desk.get_by_label("Last ate (solid food)").fill(_local(now - timedelta(hours=8)))
+    desk.get_by_label("Last drank (clear liquids)").fill(_local(now - timedelta(hours=3)))
+    desk.get_by_label("Today's weight").fill("154.4")
+    desk.get_by_label("Weight unit").select_option("lb")
+    for item in range(1, 10):
+        desk.get_by_label(f"PHQ-9 {item}:").select_option(
+            label="Several days" if item < 9 else "Not at all"
+        )
+    desk.get_by_label("Pregnancy test date").fill(now.date().isoformat())
+    desk.get_by_label("Pregnancy test method").select_option(label="Urine hCG")
+    desk.get_by_label("Pregnancy test result").select_option(label="Negative")
     desk.get_by_label("Baseline systolic BP").fill("122")
     desk.get_by_label("Baseline diastolic BP").fill("78")
     desk.get_by_label("Baseline heart rate").fill("70")
@@ -111,6 +127,13 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
     desk.get_by_label("Mood check").fill("Settled")
     desk.get_by_role("button", name="Check in").click()
     expect(desk.get_by_test_id("appointment-status")).to_contain_text("Checked in")
+    # As if the patient had arrived with the appointment (the dose below started 100 min ago).
+    Appointment.objects.filter(id=dose_appointment.id).update(
+        checked_in_at=now - timedelta(minutes=110)
+    )
+    DosingRecord.objects.filter(appointment=dose_appointment).update(
+        arrived_at=now - timedelta(minutes=110)
+    )
     # Front desk sees no dosing record link.
     expect(desk.get_by_role("link", name="Open the dosing record")).to_have_count(0)
 
@@ -124,12 +147,11 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
     ).to_be_visible()
     doctor.get_by_role("button", name="Start the session").click()
     expect(doctor.get_by_text("No-go:")).to_be_visible()
-    doctor.get_by_label("Reason for overriding the no-go").fill("Patient answered on paper")
-    doctor.get_by_role("button", name="Override the no-go").click()
+    doctor.get_by_label("Reason for overriding").fill("Patient answered on paper")
+    doctor.get_by_role("button", name="Override this reason").click()
     doctor.get_by_role("button", name="Start the session").click()
     expect(doctor.get_by_test_id("dosing-status")).to_have_text("Dosing and monitoring")
     assert unlabelled_controls(doctor) == []
-    now = datetime.now(tz=ZONE)
     doctor.get_by_label("Dose (mg)").fill("35")
     doctor.get_by_label("Lot number").fill("LOT-2027-A")
     doctor.get_by_label("Dose started").fill(_local(now - timedelta(minutes=100)))
@@ -158,6 +180,13 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
     sitter.get_by_label("SpO2 (%)").fill("97")
     sitter.get_by_role("button", name="Record vitals").click()
     expect(sitter.get_by_text("less than or equal to 300")).to_be_visible()
+    # Sedation and dissociation reassessed, resolved, just before discharge.
+    sitter.get_by_label("Assessed at").fill(_local(datetime.now(tz=ZONE)))
+    sitter.get_by_label("MOAA/S (0-5)").fill("5")
+    for item in (1, 2, 6, 7, 15, 22):
+        sitter.get_by_label(re.compile(rf"^\s*CADSS item {item}\W*$")).fill("0")
+    sitter.get_by_role("button", name="Record scores").click()
+    expect(sitter.get_by_text("MOAA/S 5")).to_be_visible()
 
     # --- the prescriber discharges ---------------------------------------------------------------
     doctor.reload()
@@ -168,6 +197,7 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
     doctor.get_by_label("Would have been ready to leave at").fill(
         _local(now - timedelta(minutes=2))
     )
+    doctor.get_by_label("I acknowledge the missed vitals checks").check()
     doctor.get_by_label("Session summary for the chart").fill("Tolerated well; calm emergence.")
     doctor.get_by_role("button", name="Discharge").click()
     expect(doctor.get_by_test_id("dosing-status")).to_have_text("Discharged")

@@ -13,12 +13,14 @@ from intake.models import Patient, PatientStatus
 from kap_clinic.accounts.models import User
 from sessions import dosing, services
 from sessions.models import (
+    Appointment,
     AppointmentKind,
     Course,
     DosingRecord,
     Location,
     OpeningHours,
     Protocol,
+    Readiness,
     Room,
     RoomKind,
 )
@@ -30,6 +32,22 @@ NEW_YORK = ZoneInfo("America/New_York")
 def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
     """An aware time in the clinic's zone (New York)."""
     return datetime(year, month, day, hour, minute, tzinfo=NEW_YORK)
+
+
+def override_every_no_go(readiness: Readiness, prescriber: User) -> None:
+    """A prescriber overrides each current no-go reason on its own (tests that skip readiness)."""
+    for no_go in dosing.readiness_no_go(readiness):
+        if no_go.override is None:
+            dosing.readiness_override(
+                readiness=readiness, code=no_go.code, reason="test", by=prescriber
+            )
+
+
+def backdate_check_in(record: DosingRecord, moment: datetime) -> DosingRecord:
+    """As if the patient had checked in at ``moment`` (tests that record times in the past)."""
+    Appointment.objects.filter(id=record.appointment_id).update(checked_in_at=moment)
+    DosingRecord.objects.filter(id=record.id).update(arrived_at=moment)
+    return DosingRecord.objects.get(id=record.id)
 
 
 @pytest.fixture
@@ -134,7 +152,7 @@ def record(course: Course, room: Room, front_desk: User) -> DosingRecord:
     readiness = dosing.readiness_for(appointment)
     readiness.weight_kg = Decimal("70")
     readiness.save()
-    dosing.readiness_override(readiness=readiness, reason="test", by=course.prescriber)
+    override_every_no_go(readiness, course.prescriber)
     dosing.dosing_start(record=record, by=course.prescriber)
     now = timezone.now()
     dosing.dose_administer(

@@ -20,6 +20,7 @@ from sessions.models import (
     VitalsEntry,
 )
 from sessions.services import InvalidTransitionError
+from tests.kap_sessions.conftest import NEW_YORK, backdate_check_in
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,10 @@ GOOD_BASELINE = {
     "baseline_diastolic": 78,
     "baseline_heart_rate": 72,
     "baseline_spo2": 98,
-    "predose_phq9_total": 14,
+    # Every PHQ-9 item (total 14, item 9 at 0), a negative pregnancy test today.
+    "predose_phq9_answers": {f"item{n}": v for n, v in enumerate([2, 2, 2, 2, 2, 2, 1, 1, 0], 1)},
+    "pregnancy_test_method": "urine_hcg",
+    "pregnancy_test_result": "negative",
 }
 
 
@@ -69,11 +73,15 @@ def checked_in(
         pregnancy_attestation="not_applicable",
         feeling_today="Calm",
     )
+    today = timezone.localdate(timezone.now(), NEW_YORK)
     dosing.readiness_staff_record(
-        readiness=readiness, by=front_desk, **{**GOOD_BASELINE, **baseline}
+        readiness=readiness,
+        by=front_desk,
+        **{**GOOD_BASELINE, "pregnancy_test_date": today, **baseline},
     )
     services.appointment_check_in(appointment=appointment, by=front_desk)
-    return DosingRecord.objects.get(appointment=appointment)
+    # Checked in at the appointment's start, so that times since then lie in the session.
+    return backdate_check_in(DosingRecord.objects.get(appointment=appointment), start)
 
 
 def started(course: Course, room: Room, front_desk: User, **baseline: object) -> DosingRecord:
@@ -120,12 +128,16 @@ def test_a_prescriber_overrides_a_no_go_with_a_reason_and_others_cannot(
 ) -> None:
     record = checked_in(course, room, front_desk, baseline_systolic=150)
     readiness = dosing.readiness_for(record.appointment)
+    code = "baseline_bp_high"
     with pytest.raises(ValidationError, match="Only a prescriber"):
-        dosing.readiness_override(readiness=readiness, reason="white coat", by=therapist)
+        dosing.readiness_override(readiness=readiness, code=code, reason="white coat", by=therapist)
     with pytest.raises(ValidationError, match="needs a reason"):
-        dosing.readiness_override(readiness=readiness, reason=" ", by=course.prescriber)
+        dosing.readiness_override(readiness=readiness, code=code, reason=" ", by=course.prescriber)
     dosing.readiness_override(
-        readiness=readiness, reason="Known white-coat rise; repeat 132/84", by=course.prescriber
+        readiness=readiness,
+        code=code,
+        reason="Known white-coat rise; repeat 132/84",
+        by=course.prescriber,
     )
     assert dosing.dosing_start(record=record, by=course.prescriber).status == "in_progress"
 
@@ -242,13 +254,13 @@ def test_the_courses_cumulative_dose_adds_up_every_session(
     for when, the_room in ((timezone.now() - timedelta(days=3), room), (None, room_two)):
         record = checked_in(course, the_room, front_desk, start=when)
         dosing.dosing_start(record=record, by=course.prescriber)
-        now = timezone.now()
+        given = record.appointment.starts_at + timedelta(minutes=5)
         dosing.dose_administer(
             record=record,
             dose_mg="35",
             lot_number="L",
-            started_at=now,
-            ended_at=now,
+            started_at=given,
+            ended_at=given,
             by=course.prescriber,
         )
     assert course_cumulative_dose_mg(course) == 70.0
@@ -315,7 +327,7 @@ def test_the_vitals_schedule_follows_the_protocol_with_the_40_minute_check_and_f
         dose_mg="35",
         lot_number="L",
         started_at=dosed,
-        ended_at=dosed + timedelta(minutes=40),
+        ended_at=dosed + timedelta(minutes=30),
         by=course.prescriber,
     )
     for minute in (0, 10):
@@ -382,6 +394,7 @@ def _discharge(record: DosingRecord, by: User, **overrides: object) -> DosingRec
         "escort_present": True,
         "ready_to_leave_at": timezone.now() - timedelta(minutes=1),
         "summary": "Tolerated well.",
+        "missed_vitals_acknowledged": True,
     }
     fields.update(overrides)
     return dosing.dosing_discharge(record=record, by=by, **fields)  # type: ignore[arg-type]
@@ -400,16 +413,30 @@ def _dosed(
         ended_at=start,
         by=course.prescriber,
     )
-    dosing.vitals_record(
+    # The ~40-minute BP check, then a reading and a resolved reassessment just now.
+    for taken_at in (start + timedelta(minutes=40), timezone.now()):
+        dosing.vitals_record(
+            record=record,
+            taken_at=taken_at,
+            blood_pressure_systolic=128,
+            blood_pressure_diastolic=80,
+            heart_rate=70,
+            spo2=98,
+            by=therapist,
+        )
+    resolved(record, therapist)
+    return record
+
+
+def resolved(record: DosingRecord, therapist: User, **at: datetime) -> None:
+    """A sedation and dissociation assessment showing both resolved (MOAA/S 5, CADSS-6 0)."""
+    dosing.scores_record(
         record=record,
-        taken_at=timezone.now(),
-        blood_pressure_systolic=128,
-        blood_pressure_diastolic=80,
-        heart_rate=70,
-        spo2=98,
+        taken_at=at.get("taken_at", timezone.now()),
+        moaas=5,
+        cadss={1: 0, 2: 0, 6: 0, 7: 0, 15: 0, 22: 0},
         by=therapist,
     )
-    return record
 
 
 def test_an_esketamine_patient_cannot_be_discharged_before_120_minutes(
@@ -491,12 +518,17 @@ def test_the_rems_form_shows_every_field_clinical_md_lists(
     record = _dosed(esketamine_course, room, front_desk, therapist, minutes_ago=125)
     dosing.scores_record(
         record=record,
-        taken_at=timezone.now(),
+        taken_at=timezone.now() - timedelta(minutes=60),
         moaas=3,
         cadss={1: 1, 2: 0, 6: 0, 7: 0, 15: 0, 22: 0},
         by=therapist,
     )
-    _discharge(record, esketamine_course.prescriber, concomitant_benzodiazepine=True)
+    _discharge(
+        record,
+        esketamine_course.prescriber,
+        concomitant_benzodiazepine=True,
+        concomitant_confirmed=True,
+    )
     client.force_login(esketamine_course.prescriber)
     response = client.get(f"/sessions/dosing/{record.uuid}/rems/")
     assert response.status_code == 200

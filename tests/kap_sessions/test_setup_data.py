@@ -71,12 +71,23 @@ def test_clinic_admins_edit_set_up_data_in_the_django_admin(
             "clear_liquids_hours": 2,
             "no_driving_text": "No driving for 24 hours.",
             "discharge_systolic_margin": 20,
+            # The dosing-day numbers of issue 11 are the clinic's to change here too.
+            "discharge_diastolic_margin": 12,
+            "discharge_assessment_minutes": 15,
+            "discharge_cadss6_maximum": 1,
+            "check_in_opens_minutes": 90,
+            "clock_skew_minutes": 5,
+            "weight_change_percent": 10,
+            "pregnancy_test_required": "on",
+            "pregnancy_test_valid_days": 1,
             "integration_prompt_time": "19:00",
             "next_morning_checkin_time": "09:00",
         },
     )
     assert response.status_code == 302
     assert DosingPolicy.current().predose_systolic_maximum == 150
+    assert DosingPolicy.current().check_in_opens_minutes == 90
+    assert DosingPolicy.current().discharge_cadss6_maximum == 1
 
 
 def test_staff_other_than_clinic_admins_cannot_open_the_admin(
