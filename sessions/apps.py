@@ -50,3 +50,6 @@ class KapSessionsConfig(RolePermissionsAppConfig):
 
         reminders.register()
         digest.register()
+        from sessions.monitoring import services as monitoring
+
+        monitoring.register()

@@ -274,6 +274,9 @@ def dose_administer(
                 f"{total} mg this session is outside {protocol.dose_minimum}-"
                 f"{maximum} mg under {protocol.name}."
             )
+    from sessions.monitoring.services import room_ready_require
+
+    room_ready_require(room=record.appointment.room, at=started_at)
     return DoseAdministration.objects.create(
         dosing_record=record,
         drug=protocol.drug,
@@ -374,6 +377,9 @@ def vitals_record(
         recorded_by=by,
     )
     _clean_and_save(entry)
+    from sessions.monitoring.services import vitals_alerts_raise
+
+    vitals_alerts_raise(entry=entry, by=by)
     return entry
 
 
