@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sessions import views
+from sessions.monitoring import urls as monitoring_urls
 
 app_name = "sessions"
 
@@ -68,3 +69,5 @@ urlpatterns = [
     path("dosing/<uuid:record_uuid>/discharge/", views.discharge, name="discharge"),
     path("dosing/<uuid:record_uuid>/rems/", views.rems_form, name="rems_form"),
 ]
+
+urlpatterns += monitoring_urls.urlpatterns

@@ -32,6 +32,9 @@ from sessions.models import (
     Location,
     OtherMedication,
 )
+from sessions.monitoring.board import board_monitoring_context
+from sessions.monitoring.page import dosing_page_context
+from sessions.monitoring.selectors import serious_adverse_events
 from sessions.selectors import (
     appointment_get,
     board_appointments,
@@ -166,6 +169,7 @@ def _live_context(request: AuthenticatedRequest, location: Location) -> dict[str
         "rows": rows,
         "now": now,
         "time_zone": ZoneInfo(location.time_zone),
+        **board_monitoring_context(rows=rows, location=location, now=now),
     }
 
 
@@ -177,7 +181,7 @@ def board_live(request: AuthenticatedRequest, location_uuid: UUID) -> HttpRespon
 
 @permission_required("kap_sessions.view_dosingrecord")
 def board_live_rows(request: AuthenticatedRequest, location_uuid: UUID) -> HttpResponse:
-    """The rows of the live board, refreshed by htmx every 30 seconds."""
+    """The rows of the live board, refreshed by htmx every 15 seconds."""
     location = get_object_or_404(Location, uuid=location_uuid)
     return render(request, "kap_sessions/board_live_rows.html", _live_context(request, location))
 
@@ -640,6 +644,7 @@ def _dosing_page(
         "in_progress": record.status == DosingStatus.IN_PROGRESS,
         "errors": errors or [],
         "time_zone": zone,
+        **dosing_page_context(user=request.user, record=record, now=now, zone=zone),
         **blank,
     }
     return render(
@@ -836,9 +841,7 @@ def rems_form(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
             "lowest_moaas": min((s.moaas for s in scores), default=None),
             "highest_cadss6": max((s.cadss6_total for s in scores), default=None),
             "dissociation": any(s.cadss6_total > 0 for s in scores),
-            "serious_adverse_events": [
-                e for e in record.adverse_events.all() if e.severity == "serious"
-            ],
+            "serious_adverse_events": serious_adverse_events(record),
             "time_zone": ZoneInfo(record.appointment.location.time_zone),
         },
     )

@@ -128,6 +128,20 @@ def vitals_alert_acknowledge(*, alert: VitalsAlert, action_taken: str, by: User)
     return alert
 
 
+@transaction.atomic
+def vitals_reading_alerts_acknowledge(
+    *, vitals: VitalsEntry, action_taken: str, by: User
+) -> list[VitalsAlert]:
+    """Acknowledges every open alert of one reading (one 185/112 raises four) with one action."""
+    open_alerts = list(VitalsAlert.objects.filter(vitals=vitals, acknowledged_at__isnull=True))
+    if not open_alerts:
+        raise ValidationError("These alerts were already acknowledged.")
+    return [
+        vitals_alert_acknowledge(alert=alert, action_taken=action_taken, by=by)
+        for alert in open_alerts
+    ]
+
+
 # ------------------------------------------------------------------------------------------------
 # Rooms' daily emergency checklist
 
