@@ -9,12 +9,13 @@ from datetime import date, datetime
 from django.db.models import Min, Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
-from intake.instruments import GAD7, INSTRUMENTS, PCL5, PHQ9
+from intake.instruments import GAD7, INSTRUMENTS, MADRS, PCL5, PHQ9
 from intake.models import ClinicPolicy, InstrumentResponse, Patient
 from integration.trends import Band, Outcome, Score, outcome, trend_svg
 from sessions.models import AppointmentKind, AppointmentStatus, Course, CourseStatus
 
-TREND_INSTRUMENTS = (PHQ9.key, GAD7.key, PCL5.key)
+# MADRS is clinician-rated (integration.ratings); it counts like the patients' measures.
+TREND_INSTRUMENTS = (PHQ9.key, GAD7.key, PCL5.key, MADRS.key)
 DOSED = (AppointmentStatus.COMPLETED, AppointmentStatus.IN_PROGRESS)
 
 

@@ -43,4 +43,5 @@ urlpatterns = [
     path("outcomes/", views.clinic_outcomes, name="clinic_outcomes"),
     path("courses/<uuid:course_uuid>/summary/", views.course_summary, name="course_summary"),
     path("courses/<uuid:course_uuid>/letter/", views.course_letter, name="course_letter"),
+    path("courses/<uuid:course_uuid>/madrs/", views.course_madrs, name="course_madrs"),
 ]
