@@ -61,6 +61,7 @@ def vitals_panel_context(
             )
         ),
         "quick_vitals_form": form or QuickVitalsForm(),
+        "schedule": dosing.vitals_schedule(record, now=now),
     }
 
 

@@ -142,6 +142,22 @@ def vitals_reading_alerts_acknowledge(
     ]
 
 
+@transaction.atomic
+def vitals_alerts_acknowledge_open(
+    *, record: DosingRecord, action_taken: str, by: User
+) -> list[VitalsAlert]:
+    """Acknowledges every open alert of the session with one action (repeated high readings)."""
+    open_alerts = list(
+        VitalsAlert.objects.filter(dosing_record=record, acknowledged_at__isnull=True)
+    )
+    if not open_alerts:
+        raise ValidationError("There is no open alert to acknowledge.")
+    return [
+        vitals_alert_acknowledge(alert=alert, action_taken=action_taken, by=by)
+        for alert in open_alerts
+    ]
+
+
 # ------------------------------------------------------------------------------------------------
 # Rooms' daily emergency checklist
 

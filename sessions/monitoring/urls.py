@@ -12,6 +12,11 @@ urlpatterns = [
         name="vitals_quick_add",
     ),
     path(
+        "dosing/<uuid:record_uuid>/alerts/acknowledge/",
+        views.alerts_acknowledge,
+        name="alerts_acknowledge",
+    ),
+    path(
         "dosing/<uuid:record_uuid>/alerts/<uuid:alert_uuid>/acknowledge/",
         views.alert_acknowledge,
         name="alert_acknowledge",

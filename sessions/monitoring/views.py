@@ -150,6 +150,23 @@ def alert_acknowledge(
 
 @require_POST
 @permission_required("kap_sessions.record_monitoring")
+def alerts_acknowledge(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
+    """Every open alert of the session, acknowledged with one action from the sticky header."""
+    record = dosing_record_get(user=request.user, record_uuid=record_uuid)
+    form = AlertAcknowledgeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Say what was done about the alert before acknowledging it.")
+        services.vitals_alerts_acknowledge_open(
+            record=record, action_taken=form.cleaned_data["action_taken"], by=request.user
+        )
+    except ValidationError as error:
+        return _dosing_page(request, record, errors=list(error.messages))
+    return redirect("sessions:dosing_record", record.uuid)
+
+
+@require_POST
+@permission_required("kap_sessions.record_monitoring")
 def adverse_event_report(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
     record = dosing_record_get(user=request.user, record_uuid=record_uuid)
     with timezone.override(_zone(record)):

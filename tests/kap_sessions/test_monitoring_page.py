@@ -103,20 +103,16 @@ def test_a_bp_rise_shows_an_alert_on_the_page_and_the_board_until_acknowledged(
     client.force_login(prescriber)
     page = client.get(f"/sessions/dosing/{record.uuid}/").content.decode()
     assert "1 open alert" in page
-    assert "Acknowledge" in page
+    assert f"/sessions/dosing/{record.uuid}/alerts/acknowledge/" in page
     location = record.appointment.location
     board = client.get(f"/sessions/locations/{location.uuid}/live/rows/").content.decode()
     assert "Systolic rise from baseline: 165/80" in board
     alert = VitalsAlert.objects.get()
-    refused = client.post(
-        f"/sessions/dosing/{record.uuid}/alerts/{alert.uuid}/acknowledge/", {"action_taken": ""}
-    )
+    url = f"/sessions/dosing/{record.uuid}/alerts/acknowledge/"
+    refused = client.post(url, {"action_taken": ""})
     assert refused.status_code == 400
     assert "Say what was done" in refused.content.decode()
-    client.post(
-        f"/sessions/dosing/{record.uuid}/alerts/{alert.uuid}/acknowledge/",
-        {"action_taken": "Repeated 150/82; observing"},
-    )
+    client.post(url, {"action_taken": "Repeated 150/82; observing"})
     alert.refresh_from_db()
     assert alert.acknowledged_by == prescriber
     page = client.get(f"/sessions/dosing/{record.uuid}/").content.decode()
@@ -124,6 +120,29 @@ def test_a_bp_rise_shows_an_alert_on_the_page_and_the_board_until_acknowledged(
     assert "Repeated 150/82; observing" in page
     board = client.get(f"/sessions/locations/{location.uuid}/live/rows/").content.decode()
     assert "Systolic rise" not in board
+
+
+def test_one_action_acknowledges_every_open_alert_of_the_session(
+    client: Client, record: DosingRecord, therapist: User, prescriber: User
+) -> None:
+    _started(record)
+    for systolic in (165, 170):
+        dosing.vitals_record(
+            record=record,
+            taken_at=timezone.now(),
+            blood_pressure_systolic=systolic,
+            blood_pressure_diastolic=80,
+            heart_rate=80,
+            spo2=97,
+            by=therapist,
+        )
+    client.force_login(prescriber)
+    page = client.get(f"/sessions/dosing/{record.uuid}/").content.decode()
+    assert "Acknowledge all 2" in page
+    client.post(
+        f"/sessions/dosing/{record.uuid}/alerts/acknowledge/", {"action_taken": "Prescriber in"}
+    )
+    assert set(VitalsAlert.objects.values_list("action_taken", flat=True)) == {"Prescriber in"}
 
 
 def test_acknowledging_one_reading_closes_all_its_alerts(
