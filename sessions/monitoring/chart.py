@@ -103,10 +103,14 @@ def vitals_chart_svg(
             f'fill="{HEART_RATE_COLOUR}"/>'
             for point in heart_points
         )
-    step = max(1, len(entries) // 8)
-    for entry in list(entries)[::step]:
+    last_label = -1000.0
+    for entry in entries:
+        label_x = x(entry.taken_at)
+        if label_x - last_label < 40:  # readings close together share one time label
+            continue
+        last_label = label_x
         parts.append(
-            f'<text x="{x(entry.taken_at)}" y="{BOTTOM + 16}" text-anchor="middle" '
+            f'<text x="{label_x}" y="{BOTTOM + 16}" text-anchor="middle" '
             f'font-size="11">{entry.taken_at.astimezone(zone):%H:%M}</text>'
         )
     parts.append(
