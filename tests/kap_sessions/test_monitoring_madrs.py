@@ -84,3 +84,19 @@ def test_the_madrs_page_is_linked_from_the_dosing_page_and_records_a_rating(
     assert ClinicianRating.objects.get().response.total == 20
     client.force_login(front_desk)
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_the_madrs_page_holds_its_query_budget(
+    client: Client,
+    course: Course,
+    therapist: User,
+    count: int,
+    django_assert_max_num_queries: object,
+) -> None:
+    for _ in range(count):
+        madrs_record(course=course, answers=_answers(2), occasion="during_course", by=therapist)
+    client.force_login(therapist)
+    with django_assert_max_num_queries(12):  # type: ignore[operator]
+        response = client.get(f"/integration/courses/{course.uuid}/madrs/")
+    assert len(response.context["ratings"]) == count

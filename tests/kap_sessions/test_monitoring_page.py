@@ -282,3 +282,31 @@ def test_the_dosing_page_holds_its_query_budget(
         response = client.get(f"/sessions/dosing/{record.uuid}/")
     assert response.status_code == 200
     assert len(response.context["vitals_entries"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_polled_header_holds_its_query_budget(
+    client: Client,
+    record: DosingRecord,
+    therapist: User,
+    count: int,
+    django_assert_max_num_queries: object,
+) -> None:
+    _started(record)
+    for index in range(count):
+        entry = VitalsEntry.objects.create(
+            dosing_record=record,
+            taken_at=timezone.now() - timedelta(minutes=index),
+            blood_pressure_systolic=170,
+            blood_pressure_diastolic=80,
+            heart_rate=75,
+            spo2=97,
+            recorded_by=therapist,
+        )
+        VitalsAlert.objects.create(
+            dosing_record=record, vitals=entry, kind="systolic_rise", message="rise"
+        )
+    client.force_login(therapist)
+    with django_assert_max_num_queries(20):  # type: ignore[operator]
+        response = client.get(f"/sessions/dosing/{record.uuid}/live/")
+    assert len(response.context["open_alerts"]) == count

@@ -162,3 +162,27 @@ def test_a_telehealth_room_has_no_clinic_equipment_to_check(
     record.refresh_from_db()
     _dose(record, prescriber)
     assert record.doses.count() == 1
+
+
+@pytest.mark.parametrize("count", [1, 15])
+def test_the_board_holds_its_query_budget_with_many_rooms(
+    client: Client,
+    clinic: Location,
+    prescriber: User,
+    front_desk: User,
+    count: int,
+    django_assert_max_num_queries: object,
+) -> None:
+    for number in range(count):
+        room = RoomFactory(location=clinic, name=f"Room {number}", kind=RoomKind.TREATMENT)
+        room_check_record(
+            room=room,
+            day=room_local_day(room, timezone.now()),
+            by=front_desk,
+            **EVERYTHING,
+            rescue_medicines_present=[],
+        )
+    client.force_login(prescriber)
+    with django_assert_max_num_queries(16):  # type: ignore[operator]
+        response = client.get(f"/sessions/locations/{clinic.uuid}/live/rows/")
+    assert len(response.context["rooms_readiness"]) == count
