@@ -481,3 +481,33 @@ from integration.practices.models import (  # noqa: E402, F401
     PracticeProgramme,
     ProgrammeAssignment,
 )
+
+
+class RatingOccasion(models.TextChoices):
+    BASELINE = "baseline", "Baseline (before the first dose)"
+    DURING_COURSE = "during_course", "During the course"
+    END_OF_COURSE = "end_of_course", "End of the course"
+
+
+class ClinicianRating(models.Model):
+    """Who rated a clinician-rated instrument (MADRS) and when in the course. The score itself is
+    an intake InstrumentResponse, the same store as the patients' measures, so outcomes count it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    response = models.OneToOneField(
+        "intake.InstrumentResponse", on_delete=models.PROTECT, related_name="clinician_rating"
+    )
+    course = models.ForeignKey(
+        "kap_sessions.Course", on_delete=models.PROTECT, related_name="clinician_ratings"
+    )
+    occasion = models.CharField(max_length=20, choices=RatingOccasion.choices)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    rated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["rated_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Clinician rating {self.uuid}"

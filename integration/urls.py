@@ -64,4 +64,5 @@ urlpatterns = [
     path("outcomes/export.csv", views.clinic_outcomes_csv, name="clinic_outcomes_csv"),
     path("courses/<uuid:course_uuid>/summary/", views.course_summary, name="course_summary"),
     path("courses/<uuid:course_uuid>/letter/", views.course_letter, name="course_letter"),
+    path("courses/<uuid:course_uuid>/madrs/", views.course_madrs, name="course_madrs"),
 ]

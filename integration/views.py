@@ -20,8 +20,9 @@ from django.views.decorators.http import require_POST
 from intake.instruments import INSTRUMENTS, PHQ9
 from intake.models import Patient
 from integration import clinic_outcomes as clinic_outcomes_module
-from integration import measures, outcomes, panels, services, summary
+from integration import measures, outcomes, panels, ratings, services, summary
 from integration.deterioration import flags_for_clinician
+from integration.forms import MadrsForm
 from integration.models import (
     MeasureRequest,
     Note,
@@ -654,4 +655,43 @@ def course_letter(request: AuthenticatedRequest, course_uuid: UUID) -> HttpRespo
         request,
         "integration/course_letter.html",
         {**summary.summary_context(course), "providers": providers, "author": request.user},
+    )
+
+
+# --- clinician-rated measures (MADRS) -------------------------------------------------------
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def course_madrs(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    """Record the MADRS at baseline and during the course; list the course's ratings."""
+    course = get_visible_or_404(
+        Course.objects.select_related("patient", "protocol"),
+        user=request.user,
+        patient_path="patient__",
+        uuid=course_uuid,
+    )
+    form = MadrsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rating = ratings.madrs_record(
+                course=course,
+                answers=form.answers(),
+                occasion=form.cleaned_data["occasion"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"MADRS {rating.response.total} ({rating.response.band_label}) recorded.",
+            )
+            return redirect("integration:course_madrs", course_uuid=course.uuid)
+    else:
+        audit_record(action=AuditAction.READ, request=request, obj=course, detail="MADRS ratings")
+    return render(
+        request,
+        "integration/course_madrs.html",
+        {"course": course, "form": form, "ratings": ratings.madrs_ratings(course)},
+        status=400 if form.errors else 200,
     )

@@ -61,3 +61,6 @@ class KapSessionsConfig(RolePermissionsAppConfig):
         setup_sections.register()
         chart.register()
         lifecycle.register()
+        from sessions.monitoring import services as monitoring
+
+        monitoring.register()

@@ -21,6 +21,7 @@ from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.templatetags.clinic_time import when
 from sessions.models import (
     AdverseEvent,
     Appointment,
@@ -76,10 +77,9 @@ def _audit(record: Model, by: User, detail: str) -> None:
 
 
 def local_when(moment: datetime, zone: Any = None) -> str:
-    """A time in the clinic's zone: "14:05" today, "21 Nov 2026 14:05" on any other day."""
-    local = timezone.localtime(moment, zone)
-    today = timezone.localtime(timezone.now(), zone).date()
-    return f"{local:%H:%M}" if local.date() == today else f"{local:%d %b %Y %H:%M}".lstrip("0")
+    """A time as the clinic reads it: "14:05 EST" today, "Sat 21 Nov 2026, 14:05 EST" on any
+    other day (the project's one ``when`` format)."""
+    return when(moment, zone)
 
 
 def _zone(appointment: Appointment) -> ZoneInfo:
@@ -640,6 +640,9 @@ def dose_administer(
                 f"{total} mg this session is outside {protocol.dose_minimum}-"
                 f"{maximum} mg under {protocol.name}."
             )
+    from sessions.monitoring.services import room_ready_require
+
+    room_ready_require(room=record.appointment.room, at=started_at)
     dose_row = DoseAdministration.objects.create(
         dosing_record=record,
         drug=protocol.drug,
@@ -747,6 +750,9 @@ def vitals_record(
     )
     _clean_and_save(entry)
     _audit(record, by, "vitals recorded")
+    from sessions.monitoring.services import vitals_alerts_raise
+
+    vitals_alerts_raise(entry=entry, by=by)
     return entry
 
 
@@ -1190,7 +1196,7 @@ def rems_form_fields(record: DosingRecord) -> list[RemsField]:
     else:
         add("Sedation (MOAA/S ≤ 3)", "")
         add("Dissociation", "")
-    serious = [e for e in record.adverse_events.all() if e.severity == Severity.SERIOUS]
+    serious = [e for e in record.adverse_events.all() if e.counts_as_serious]
     if serious:
         add(
             "Serious adverse events",

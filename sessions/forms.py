@@ -9,7 +9,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 
-from intake.instruments import CSSRS_SCREENER, PHQ9, Instrument
+from intake.instruments import CADSS6, CSSRS_SCREENER, MOAAS, PHQ9, Instrument
 from intake.models import Patient
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
@@ -359,15 +359,28 @@ class VitalsForm(forms.Form):
     respiratory_rate = forms.IntegerField(required=False, label="Respiratory rate")
 
 
-def _cadss_item(number: int) -> forms.IntegerField:
-    return forms.IntegerField(min_value=0, max_value=4, label=f"CADSS item {number}")
+def _instrument_choices(item: Any) -> list[tuple[int, str]]:
+    return [(option.value, f"{option.value} · {option.label}") for option in item.options]
+
+
+def _cadss_item(number: int) -> forms.TypedChoiceField:
+    # Published wording as the intake instrument holds it; CADSS-6 wording is unverified
+    # (CLINICAL.md), shown so on the page.
+    item = next(item for item in CADSS6.items if item.key == f"item{number}")
+    return forms.TypedChoiceField(
+        coerce=int, choices=_instrument_choices(item), label=f"CADSS {number}. {item.text}"
+    )
 
 
 class ScoresForm(forms.Form):
     prefix = "scores"  # several forms share the dosing page
 
     taken_at = forms.DateTimeField(widget=DATETIME, label="Assessed at")
-    moaas = forms.IntegerField(min_value=0, max_value=5, label="MOAA/S (0-5)")
+    moaas = forms.TypedChoiceField(
+        coerce=int,
+        choices=list(reversed(_instrument_choices(MOAAS.items[0]))),
+        label="Sedation, MOAA/S (Chernik 1990)",
+    )
     cadss_item_1 = _cadss_item(1)
     cadss_item_2 = _cadss_item(2)
     cadss_item_6 = _cadss_item(6)

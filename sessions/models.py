@@ -310,6 +310,30 @@ class DosingPolicy(models.Model):
     # Pre-dose BP above 140/90 → consider deferring (CLINICAL.md, Spravato label; policy).
     predose_systolic_maximum = models.PositiveSmallIntegerField(default=140)
     predose_diastolic_maximum = models.PositiveSmallIntegerField(default=90)
+    # Vital-sign alerts while monitoring: a rise from baseline of >= 40 mmHg systolic or >= 25
+    # diastolic (CLINICAL.md, "Adverse events, alerts, outcomes"; Spravato label figures).
+    alert_systolic_rise = models.PositiveSmallIntegerField(default=40)
+    alert_diastolic_rise = models.PositiveSmallIntegerField(default=25)
+    # Absolute alert limits (CLINICAL.md, "Monitoring alerts"): policy examples, not label figures.
+    alert_systolic_at_or_above = models.PositiveSmallIntegerField(default=180)
+    alert_diastolic_at_or_above = models.PositiveSmallIntegerField(default=110)
+    alert_spo2_below = models.PositiveSmallIntegerField(default=92)
+    alert_heart_rate_above = models.PositiveSmallIntegerField(default=120)
+    alert_heart_rate_below = models.PositiveSmallIntegerField(default=50)
+    alert_respiratory_rate_below = models.PositiveSmallIntegerField(default=10)
+    # Minutes past a missed vitals time before the live board escalates it (clinic policy).
+    vitals_overdue_escalation_minutes = models.PositiveSmallIntegerField(default=10)
+    # Rescue medicines each room's daily emergency checklist must confirm (clinic policy list;
+    # CLINICAL.md names none: the clinic's prescribers set it).
+    emergency_rescue_medicines = models.TextField(
+        default="Labetalol\nOndansetron\nMidazolam\nNaloxone",
+        help_text="one medicine per line",
+    )
+    # Dosing frequency warnings (clinic policy). Esketamine induction is twice weekly and IV
+    # induction e.g. three a week (CLINICAL.md); the label schedule gives 8 + 4 + 5 = 17 sessions
+    # in its first 13 weeks.
+    dosing_sessions_per_7_days_maximum = models.PositiveSmallIntegerField(default=3)
+    dosing_sessions_per_90_days_maximum = models.PositiveSmallIntegerField(default=17)
     # No solids for 6 h before a session (CLINICAL.md, "Before a session", policy).
     fasting_solids_hours = models.PositiveSmallIntegerField(default=6)
     # Clear liquids until 2 h before (CLINICAL.md, "Before a session", policy).
@@ -354,6 +378,12 @@ class DosingPolicy(models.Model):
     def current(cls) -> DosingPolicy:
         policy, _ = cls.objects.get_or_create(id=1)
         return policy
+
+    @property
+    def rescue_medicines(self) -> list[str]:
+        return [
+            line.strip() for line in self.emergency_rescue_medicines.splitlines() if line.strip()
+        ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -919,20 +949,66 @@ class Severity(models.TextChoices):
     SERIOUS = "serious", "Serious (SAE)"
 
 
+class AdverseEventGrade(models.IntegerChoices):
+    # CTCAE v5.0 grades (CLINICAL.md, "Adverse events, alerts, outcomes").
+    MILD = 1, "1 · Mild"
+    MODERATE = 2, "2 · Moderate"
+    SEVERE = 3, "3 · Severe or medically significant"
+    LIFE_THREATENING = 4, "4 · Life-threatening"
+    DEATH = 5, "5 · Death"
+
+
+class Relatedness(models.TextChoices):
+    # CLINICAL.md, "Adverse events, alerts, outcomes".
+    UNRELATED = "unrelated", "Unrelated"
+    UNLIKELY = "unlikely", "Unlikely"
+    POSSIBLE = "possible", "Possible"
+    PROBABLE = "probable", "Probable"
+    DEFINITE = "definite", "Definite"
+
+
+class AdverseEventOutcome(models.TextChoices):
+    ONGOING = "ongoing", "Not yet resolved"
+    RESOLVING = "resolving", "Resolving"
+    RESOLVED = "resolved", "Resolved"
+    RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae", "Resolved with lasting effects"
+    FATAL = "fatal", "Fatal"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class AdverseEvent(models.Model):
     dosing_record = models.ForeignKey(
         DosingRecord, on_delete=models.PROTECT, related_name="adverse_events"
     )
     occurred_at = models.DateTimeField()
     description = models.CharField(max_length=300)
+    # Kept for the rows recorded before grades; new rows derive it from grade and seriousness.
     severity = models.CharField(max_length=20, choices=Severity.choices)
     action_taken = models.CharField(max_length=300)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    grade = models.PositiveSmallIntegerField(
+        choices=AdverseEventGrade.choices, null=True, blank=True
+    )
+    relatedness = models.CharField(max_length=20, choices=Relatedness.choices, blank=True)
+    is_serious = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=30, choices=AdverseEventOutcome.choices, blank=True)
 
     class Meta:
         ordering = ["occurred_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_severity_display()} adverse event"
+
+    @property
+    def counts_as_serious(self) -> bool:
+        return self.is_serious or self.severity == Severity.SERIOUS
+
+
+# The monitoring sub-package keeps its models in their own module, in this app (kap_sessions).
+from sessions.monitoring.models import (  # noqa: E402, F401
+    AdverseEventFollowUp,
+    RoomEmergencyCheck,
+    VitalsAlert,
+)

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from sessions import views
+from sessions.monitoring import urls as monitoring_urls
 
 app_name = "sessions"
 
@@ -80,3 +81,5 @@ urlpatterns = [
         name="rems_form_complete",
     ),
 ]
+
+urlpatterns += monitoring_urls.urlpatterns

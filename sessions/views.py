@@ -38,6 +38,8 @@ from sessions.models import (
     OtherMedication,
     Readiness,
 )
+from sessions.monitoring.board import board_monitoring_context
+from sessions.monitoring.page import dosing_page_context
 from sessions.selectors import (
     appointment_get,
     board_appointments,
@@ -172,6 +174,7 @@ def _live_context(request: AuthenticatedRequest, location: Location) -> dict[str
         "rows": rows,
         "now": now,
         "time_zone": ZoneInfo(location.time_zone),
+        **board_monitoring_context(rows=rows, location=location, now=now),
     }
 
 
@@ -183,7 +186,7 @@ def board_live(request: AuthenticatedRequest, location_uuid: UUID) -> HttpRespon
 
 @permission_required("kap_sessions.view_dosingrecord")
 def board_live_rows(request: AuthenticatedRequest, location_uuid: UUID) -> HttpResponse:
-    """The rows of the live board, refreshed by htmx every 30 seconds."""
+    """The rows of the live board, refreshed by htmx every 15 seconds."""
     location = get_object_or_404(Location, uuid=location_uuid)
     return render(request, "kap_sessions/board_live_rows.html", _live_context(request, location))
 
@@ -701,6 +704,7 @@ def _dosing_page(
         "in_progress": in_progress,
         "errors": errors or [],
         "time_zone": zone,
+        **dosing_page_context(user=request.user, record=record, now=now, zone=zone),
         **blank,
     }
     return render(

@@ -18,6 +18,7 @@ from sessions.models import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
+    DosingPolicy,
     DosingRecord,
     DosingStatus,
     OpeningHours,
@@ -152,6 +153,22 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
     doctor.get_by_role("button", name="Start the session").click()
     expect(doctor.get_by_test_id("dosing-status")).to_have_text("Dosing and monitoring")
     assert unlabelled_controls(doctor) == []
+    # The room's emergency checklist must be complete before its first dose of the day.
+    doctor.get_by_role("link", name="Complete the room's emergency checklist").click()
+    for item in (
+        "Pulse oximeter working",
+        "Blood pressure cuff working",
+        "Oxygen available and full",
+        "Suction working",
+        "AED (defibrillator) charged",
+        *DosingPolicy.current().rescue_medicines,
+    ):
+        doctor.get_by_label(item).check()
+    assert unlabelled_controls(doctor) == []
+    doctor.get_by_role("button", name="Save the checklist").click()
+    expect(doctor.get_by_test_id("dosing-status")).to_have_text("Dosing and monitoring")
+    expect(doctor.get_by_test_id("room-check-warning")).to_have_count(0)
+    now = datetime.now(tz=ZONE)
     doctor.get_by_label("Dose (mg)").fill("35")
     doctor.get_by_label("Lot number").fill("LOT-2027-A")
     doctor.get_by_label("Dose started").fill(_local(now - timedelta(minutes=100)))
@@ -167,19 +184,21 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
     sitter.goto(f"{live_server.url}/sessions/dosing/{record.uuid}/")
     expect(sitter.get_by_text("LOT-2027-A")).to_have_count(0)
     for minutes_ago, systolic in ((60, 138), (5, 126)):
-        sitter.get_by_label("Taken at").fill(_local(now - timedelta(minutes=minutes_ago)))
-        sitter.get_by_label("Systolic BP").fill(str(systolic))
-        sitter.get_by_label("Diastolic BP").fill("80")
-        sitter.get_by_label("Heart rate").fill("74")
-        sitter.get_by_label("SpO2 (%)").fill("97")
+        sitter.get_by_label("Taken at (blank: now)").fill(
+            _local(now - timedelta(minutes=minutes_ago))
+        )
+        sitter.get_by_label("Systolic", exact=True).fill(str(systolic))
+        sitter.get_by_label("Diastolic", exact=True).fill("80")
+        sitter.get_by_label("Heart rate", exact=True).fill("74")
+        sitter.get_by_label("SpO2 %", exact=True).fill("97")
         sitter.get_by_role("button", name="Record vitals").click()
         expect(sitter.get_by_role("cell", name=f"{systolic}/80")).to_be_visible()
-    sitter.get_by_label("Systolic BP").fill("400")
-    sitter.get_by_label("Diastolic BP").fill("80")
-    sitter.get_by_label("Heart rate").fill("74")
-    sitter.get_by_label("SpO2 (%)").fill("97")
+    sitter.get_by_label("Systolic", exact=True).fill("400")
+    sitter.get_by_label("Diastolic", exact=True).fill("80")
+    sitter.get_by_label("Heart rate", exact=True).fill("74")
+    sitter.get_by_label("SpO2 %", exact=True).fill("97")
     sitter.get_by_role("button", name="Record vitals").click()
-    expect(sitter.get_by_text("less than or equal to 300")).to_be_visible()
+    expect(sitter.get_by_text("50-300: check the reading.")).to_be_visible()
     # Sedation and dissociation reassessed, resolved, just before discharge.
     sitter.get_by_label("Assessed at").fill(_local(datetime.now(tz=ZONE)))
     sitter.get_by_label("MOAA/S (0-5)").fill("5")
@@ -206,8 +225,13 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
     dose_appointment.refresh_from_db()
     assert dose_appointment.status == AppointmentStatus.COMPLETED
     assert record.vitals.count() == 2
-    # Refusals answer 400 (the no-go start, systolic 400), which Chromium logs; nothing else may.
-    unexpected = [error for error in errors if "status of 400 (Bad Request)" not in error]
+    # Refusals answer 400 (the no-go start) and 422 (systolic 400 in the vitals row), which
+    # Chromium logs; nothing else may.
+    unexpected = [
+        error
+        for error in errors
+        if "status of 400 (Bad Request)" not in error and "status of 422" not in error
+    ]
     assert unexpected == [], "a page logged errors (a CSP violation shows here)"
     assert len(errors) == 2
     for page in (desk, doctor, sitter):

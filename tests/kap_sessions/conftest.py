@@ -50,6 +50,24 @@ def backdate_check_in(record: DosingRecord, moment: datetime) -> DosingRecord:
     return DosingRecord.objects.get(id=record.id)
 
 
+def room_emergency_check_complete(room: Room, *, by: User) -> None:
+    """Today's emergency checklist of ``room``, every item present (doses need it)."""
+    from sessions.models import DosingPolicy
+    from sessions.monitoring.services import room_check_record, room_local_day
+
+    room_check_record(
+        room=room,
+        day=room_local_day(room, timezone.now()),
+        by=by,
+        pulse_oximeter=True,
+        blood_pressure_cuff=True,
+        oxygen=True,
+        suction=True,
+        aed=True,
+        rescue_medicines_present=DosingPolicy.current().rescue_medicines,
+    )
+
+
 @pytest.fixture
 def clinic() -> Location:
     location = LocationFactory(name="Test Clinic", time_zone="America/New_York")
@@ -61,13 +79,18 @@ def clinic() -> Location:
 
 
 @pytest.fixture
-def room(clinic: Location) -> Room:
-    return RoomFactory(location=clinic, name="Treatment 1", kind=RoomKind.TREATMENT)
+def room(clinic: Location, therapist: User) -> Room:
+    """A treatment room whose emergency checklist is complete today (doses need it)."""
+    room = RoomFactory(location=clinic, name="Treatment 1", kind=RoomKind.TREATMENT)
+    room_emergency_check_complete(room, by=therapist)
+    return room
 
 
 @pytest.fixture
-def room_two(clinic: Location) -> Room:
-    return RoomFactory(location=clinic, name="Treatment 2", kind=RoomKind.TREATMENT)
+def room_two(clinic: Location, therapist: User) -> Room:
+    room = RoomFactory(location=clinic, name="Treatment 2", kind=RoomKind.TREATMENT)
+    room_emergency_check_complete(room, by=therapist)
+    return room
 
 
 @pytest.fixture

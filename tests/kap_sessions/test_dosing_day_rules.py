@@ -216,9 +216,10 @@ def test_last_drank_in_the_future_is_refused(course: Course, room: Room, front_d
 def test_a_time_not_today_shows_its_date() -> None:
     with timezone.override(NEW_YORK):
         now = timezone.localtime()
-        assert dosing.local_when(now) == now.strftime("%H:%M")
+        assert dosing.local_when(now) == f"{now:%H:%M} {now.tzname()}"
         yesterday = now - timedelta(days=1)
-        assert dosing.local_when(yesterday) == yesterday.strftime("%d %b %Y %H:%M").lstrip("0")
+        day = f"{yesterday:%a} {yesterday.day} {yesterday:%b %Y}"
+        assert dosing.local_when(yesterday) == f"{day}, {yesterday:%H:%M} {yesterday.tzname()}"
 
 
 # --- 4 and 5. discharge ---------------------------------------------------------------------

@@ -11,6 +11,22 @@ from tests.factories import ProtocolFactory
 
 pytestmark = pytest.mark.django_db
 
+# The monitoring settings of the dosing policy (the admin form posts every field).
+MONITORING_POLICY = {
+    "alert_systolic_rise": 40,
+    "alert_diastolic_rise": 25,
+    "alert_systolic_at_or_above": 180,
+    "alert_diastolic_at_or_above": 110,
+    "alert_spo2_below": 92,
+    "alert_heart_rate_above": 120,
+    "alert_heart_rate_below": 50,
+    "alert_respiratory_rate_below": 10,
+    "vitals_overdue_escalation_minutes": 10,
+    "emergency_rescue_medicines": "Labetalol\nOndansetron",
+    "dosing_sessions_per_7_days_maximum": 3,
+    "dosing_sessions_per_90_days_maximum": 17,
+}
+
 
 def test_the_app_keeps_its_directory_and_uses_the_kap_sessions_label() -> None:
     assert apps.get_app_config("kap_sessions").name == "sessions"
@@ -82,6 +98,7 @@ def test_clinic_admins_edit_set_up_data_in_the_django_admin(
             "pregnancy_test_valid_days": 1,
             "integration_prompt_time": "19:00",
             "next_morning_checkin_time": "09:00",
+            **MONITORING_POLICY,
         },
     )
     assert response.status_code == 302

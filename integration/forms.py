@@ -1,0 +1,30 @@
+"""Input validation for integration pages (rules live in the services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from intake.instruments import MADRS
+from integration.models import RatingOccasion
+
+
+class MadrsForm(forms.Form):
+    """The ten MADRS items, each rated 0-6 by the clinician (Montgomery & Åsberg 1979)."""
+
+    occasion = forms.ChoiceField(
+        choices=[("", "Choose…"), *RatingOccasion.choices], label="When in the course"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for number, item in enumerate(MADRS.items, start=1):
+            self.fields[item.key] = forms.TypedChoiceField(
+                coerce=int,
+                choices=[("", "—"), *((option.value, option.label) for option in item.options)],
+                label=f"{number}. {item.text}",
+            )
+
+    def answers(self) -> dict[str, int]:
+        return {item.key: self.cleaned_data[item.key] for item in MADRS.items}
