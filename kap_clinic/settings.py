@@ -79,10 +79,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "kap_clinic.accounts.mfa.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kap_clinic.middleware.IdleTimeoutMiddleware",
+    # Staff (and enrolled patients) pass the second factor before any other page.
+    "kap_clinic.accounts.mfa.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kap_clinic.middleware.NoStoreMiddleware",
@@ -258,6 +258,11 @@ if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and
         "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and SMS_FROM_NUMBER."
     )
 
+# Production (DEBUG off) refuses to start with the console SMS backend (it would print messages)
+# or the file email backend (reset links on disk) unless explicitly allowed (the test suite does).
+ALLOW_CONSOLE_SMS = env_bool("ALLOW_CONSOLE_SMS", False)
+ALLOW_FILE_EMAIL = env_bool("ALLOW_FILE_EMAIL", False)
+
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -288,7 +293,17 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Every record is masked (emails, phone numbers, query strings) before it is written.
+    "filters": {"personal_data": {"()": "kap_clinic.log_filters.PersonalDataMaskingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # runserver's access log, through the same masking handler (no query strings).
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

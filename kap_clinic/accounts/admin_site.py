@@ -15,14 +15,14 @@ class KapAdminSite(AdminSite):
     site_header = "KAP clinic administration"
 
     def has_permission(self, request: HttpRequest) -> bool:
+        from kap_clinic.accounts.mfa.services import second_factor_verified
+
         user = request.user
-        is_verified = getattr(user, "is_verified", None)
         return bool(
             user.is_active
             and user.is_superuser
             and user.is_staff
-            and callable(is_verified)
-            and is_verified()
+            and second_factor_verified(request)
         )
 
 
