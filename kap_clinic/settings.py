@@ -312,6 +312,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # runserver's access log, through the same masking handler (no query strings).
-    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        # Django's own development handler (unmasked) is replaced: its records go to the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # runserver's access log, through the same masking handler (no query strings).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

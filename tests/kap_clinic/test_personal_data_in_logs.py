@@ -54,6 +54,18 @@ def log_output() -> Iterator[io.StringIO]:
         handler.setStream(old)  # type: ignore[attr-defined]
 
 
+def test_every_configured_log_handler_masks() -> None:
+    for name in ("", "django", "django.request", "django.server", "celery", "kap_clinic"):
+        for handler in logging.getLogger(name).handlers:
+            if type(handler).__module__.startswith("_pytest") or isinstance(
+                handler, logging.NullHandler
+            ):
+                continue  # pytest's own capture; handlers that write nothing
+            assert any(isinstance(item, PersonalDataMaskingFilter) for item in handler.filters), (
+                name or "root"
+            )
+
+
 def _access_log(path: str, status: int, size: int) -> None:
     # What runserver's request handler logs for each request (WSGIRequestHandler.log_message).
     logging.getLogger("django.server").info('"%s" %s %s', f"GET {path} HTTP/1.1", status, size)
