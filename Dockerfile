@@ -20,4 +20,5 @@ RUN pip install . \
  && mkdir -p var && chown -R kap:kap var
 USER kap
 EXPOSE 8000
-CMD ["gunicorn", "kap_clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Access log without query strings or referrers (%(U)s is the path alone).
+CMD ["gunicorn", "kap_clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--access-logformat", "%(h)s %(t)s \"%(m)s %(U)s\" %(s)s %(b)s %(L)s"]

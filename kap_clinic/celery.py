@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import after_setup_logger, after_setup_task_logger, beat_init, worker_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kap_clinic.settings")
@@ -92,3 +94,21 @@ def noop() -> None:
 def ping() -> str:
     """Answers "pong": proves that a worker is consuming tasks (used by /healthz and the tests)."""
     return "pong"
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_unsafe_backends(**kwargs: Any) -> None:
+    from kap_clinic.startup import production_backends_check
+
+    production_backends_check()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _mask_personal_data(logger: Any, **kwargs: Any) -> None:
+    """Celery sets up its own log handlers: they mask personal data like Django's."""
+    from kap_clinic.log_filters import PersonalDataMaskingFilter
+
+    for handler in logger.handlers:
+        handler.addFilter(PersonalDataMaskingFilter())

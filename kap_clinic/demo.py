@@ -7,6 +7,7 @@ Idempotent: running it again updates the same rows (and resets the demo password
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from intake import services as intake_services
 from intake.models import Decision, IntakeForm, Patient, PatientStatus
@@ -164,6 +166,9 @@ def demo_seed() -> list[DemoLogin]:
         if not patient.intakes.exists() and not patient.invitations.exists():
             _demo_intake(patient, status, users)
     _demo_course(location, users)
+    for login in DEMO_LOGINS:
+        if login.role != Role.PATIENT:
+            demo_totp_device(users[login.role])
     return DEMO_LOGINS
 
 
@@ -200,6 +205,21 @@ def _demo_credentials(users: dict[Role, User]) -> None:
             "expires_on": date(2027, 2, 28),
         },
     )
+
+
+def demo_totp_secret(email: str) -> bytes:
+    """The demo staff's authenticator secret: derived from the email, so it is known. Demo only."""
+    return hashlib.sha256(f"kap-demo-totp:{email}".encode()).digest()[:20]
+
+
+def demo_totp_device(user: User) -> TOTPDevice:
+    """A confirmed authenticator with the known demo secret (`manage.py demo_totp` shows codes)."""
+    device, _ = TOTPDevice.objects.update_or_create(
+        user=user,
+        name="Demo authenticator",
+        defaults={"key": demo_totp_secret(user.email).hex(), "confirmed": True},
+    )
+    return device
 
 
 # Synthetic intake answers, step by step, in the wizard's stored format.

@@ -1,4 +1,5 @@
-"""Project-wide middleware: the Content-Security-Policy header and the idle sign-out."""
+"""Project-wide middleware: Content-Security-Policy and Permissions-Policy headers, no caching of
+signed-in pages, and the idle sign-out."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# No page needs the camera, microphone, location, payment or other powerful browser features.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in [
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    ]
+)
+
 LAST_ACTIVITY_KEY = "kap_last_activity"
 ACTIVITY_RESOLUTION_SECONDS = 30
 
@@ -40,6 +56,25 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+class NoStoreMiddleware:
+    """Nothing shown to a signed-in user (pages, API, files) is kept by the browser or a proxy:
+    every such response may carry patient data. Token-authenticated API calls are covered too,
+    since DRF sets request.user on the underlying request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.headers.get("Authorization"):
+            response.headers["Cache-Control"] = "no-store, private"
+            response.headers["Pragma"] = "no-cache"
         return response
 
 

@@ -6,6 +6,7 @@ laptop; production sets DEBUG=0 and must then provide SECRET_KEY and ALLOWED_HOS
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -45,7 +46,8 @@ CRISIS_LINE = env_str("CRISIS_LINE", "988")
 EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "911")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, for superusers only (see kap_clinic/accounts/admin_site.py).
+    "kap_clinic.accounts.admin_site.KapAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +59,10 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The project package itself: the composition root (seed_demo, project templates).
     "kap_clinic",
     "kap_clinic.accounts",
@@ -79,9 +85,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kap_clinic.middleware.IdleTimeoutMiddleware",
+    # Staff (and enrolled patients) pass the second factor before any other page.
+    "kap_clinic.accounts.mfa.middleware.SecondFactorRequiredMiddleware",
+    # After the second factor: the first superuser is led through the first-run wizard.
     "kap_clinic.clinic.middleware.FirstRunMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kap_clinic.middleware.NoStoreMiddleware",
+    # Last, so it sees the lockout flag set by the authentication backend.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kap_clinic.urls"
@@ -111,7 +123,11 @@ DATABASES = {"default": env_database("DATABASE_URL", "sqlite:///var/db.sqlite3",
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses sign-in while an account or address is locked out (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -124,6 +140,9 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Passwords seen in breaches (zxcvbn's packaged list; no network) and repetitive ones.
+    {"NAME": "kap_clinic.accounts.passwords.BreachedPasswordValidator"},
+    {"NAME": "kap_clinic.accounts.passwords.RepetitivePasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
@@ -135,6 +154,25 @@ STAFF_IDLE_TIMEOUT_MINUTES = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 15, minimum=1
 PATIENT_IDLE_TIMEOUT_MINUTES = env_int(
     "PATIENT_IDLE_TIMEOUT_MINUTES", 30, minimum=1, maximum=24 * 60
 )
+# Sign-in lockout (django-axes), per account and per address: after LOGIN_FAILURE_LIMIT failures
+# the account, and separately the address, is refused for LOGIN_LOCKOUT_MINUTES (clinic policy).
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "kap_clinic.accounts.lockout.sign_in_username"
+AXES_CLIENT_IP_CALLABLE = "kap_clinic.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "kap_clinic.accounts.lockout.lockout_response"
+# A success does not clear the address's count: one valid account must not unlock guessing others.
+AXES_RESET_ON_SUCCESS = False
+# Failures and lockouts go to our audit record; axes keeps only its counters.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Two-factor sign-in (django-otp): required for staff, offered to patients.
+OTP_TOTP_ISSUER = CLINIC_NAME
+# API tokens expire after this many days (clinic policy).
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 90, minimum=1, maximum=366)
 SESSION_COOKIE_AGE = 60 * 60 * 12  # hard cap; the idle timeout ends sessions much sooner
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -183,7 +221,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
-if env_bool("TRUST_X_FORWARDED_PROTO", False):
+TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", False)
+if TRUST_X_FORWARDED_PROTO:
+    # Only behind our own proxy, which sets X-Forwarded-Proto and X-Forwarded-For itself.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # /healthz is probed over plain HTTP inside the stack.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -242,11 +282,17 @@ if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and
         "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and SMS_FROM_NUMBER."
     )
 
+# Production (DEBUG off) refuses to start with the console SMS backend (it would print messages)
+# or the file email backend (reset links on disk) unless explicitly allowed (the test suite does).
+ALLOW_CONSOLE_SMS = env_bool("ALLOW_CONSOLE_SMS", False)
+ALLOW_FILE_EMAIL = env_bool("ALLOW_FILE_EMAIL", False)
+
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Expiring, revocable personal tokens (kap_clinic/accounts/tokens).
+        "kap_clinic.accounts.tokens.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -257,7 +303,15 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "KAP clinic platform API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema maps every endpoint: in production only signed-in users may read it.
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if DEBUG
+        else "rest_framework.permissions.IsAuthenticated"
+    ],
 }
+# Unsubscribe links in emails stop working after this many days (a fresh email brings a new one).
+UNSUBSCRIBE_LINK_MAX_AGE_DAYS = env_int("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", 90, minimum=1)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -271,7 +325,21 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Every record is masked (emails, phone numbers, query strings) before it is written.
+    "filters": {"personal_data": {"()": "kap_clinic.log_filters.PersonalDataMaskingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own development handler (unmasked) is replaced: its records go to the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # runserver's access log, through the same masking handler (no query strings).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -5,3 +5,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kap_clinic.settings")
 
 application = get_wsgi_application()
+
+from kap_clinic.startup import production_backends_check  # noqa: E402  (needs settings loaded)
+
+production_backends_check()

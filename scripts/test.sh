@@ -17,6 +17,8 @@ export SECRET_KEY="test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 export ALLOWED_HOSTS="localhost,127.0.0.1,testserver"
 # Plain HTTP on loopback: no HTTPS redirect, cookies without the Secure flag.
 export SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0
+# Production mode refuses console SMS and file email unless allowed; the suite uses both.
+export ALLOW_CONSOLE_SMS=1 ALLOW_FILE_EMAIL=1
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || true)}"
 
 "$BIN/python" manage.py collectstatic --no-input -v0

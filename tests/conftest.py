@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.http import HttpRequest
+from django.test import Client
 
 from intake.models import Patient
 from kap_clinic.accounts.models import User
@@ -17,6 +19,55 @@ from kap_clinic.accounts.roles import Role
 from tests.factories import PatientFactory, UserFactory
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _second_factor_passed(
+    sender: object, request: HttpRequest, user: User, **kwargs: object
+) -> None:
+    """Marks a staff sign-in (force_login, client.login, the browser's sign-in form) as having
+    passed the second factor, with a real confirmed TOTP device of the user."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from kap_clinic.accounts.mfa.services import ENROLLED_SESSION_KEY
+
+    if not (user.is_clinic_staff or user.is_superuser):
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+    request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    request.session[ENROLLED_SESSION_KEY] = True
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_at_sign_in(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Staff must pass a second factor (TOTP) before any staff page. Every test's sign-in passes
+    it automatically, except in tests marked ``real_second_factor`` (the MFA tests themselves)."""
+    if request.node.get_closest_marker("real_second_factor"):
+        yield
+        return
+    from django.contrib.auth.signals import user_logged_in
+
+    user_logged_in.connect(_second_factor_passed, dispatch_uid="tests_second_factor_passed")
+    yield
+    user_logged_in.disconnect(dispatch_uid="tests_second_factor_passed")
+
+
+@pytest.fixture(autouse=True)
+def _client_login_with_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """django-axes needs the request in authenticate(); its documented test approach is to pass
+    one to ``client.login()``, which this does for every test client."""
+    original = Client.login
+
+    def login(self: Client, **credentials: object) -> bool:
+        if "request" not in credentials:
+            fake_request = HttpRequest()
+            fake_request.META["REMOTE_ADDR"] = "127.0.0.1"
+            credentials["request"] = fake_request
+        return original(self, **credentials)
+
+    monkeypatch.setattr(Client, "login", login)
 
 
 @pytest.fixture
@@ -70,6 +121,9 @@ def subprocess_env(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     # Set for the in-process browser tests only; a child process must keep Django's async guard.
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    # The suite sends SMS to the console and email to files with DEBUG off: allowed explicitly.
+    env.setdefault("ALLOW_CONSOLE_SMS", "1")
+    env.setdefault("ALLOW_FILE_EMAIL", "1")
     env.update(overrides)
     return env
 

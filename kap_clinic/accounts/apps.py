@@ -42,4 +42,9 @@ class AccountsConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from kap_clinic.accounts import panels  # noqa: F401  (registers landing panels)
+        from kap_clinic.accounts import (
+            lockout,  # noqa: F401  (audits failed sign-ins, lockouts)
+            panels,  # noqa: F401  (registers landing panels)
+        )
+        from kap_clinic.accounts.mfa import middleware  # noqa: F401  (notes enrolment at sign-in)
+        from kap_clinic.accounts.tokens import services  # noqa: F401  (revokes on password change)

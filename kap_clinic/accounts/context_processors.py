@@ -64,6 +64,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Library", "notifications:library"),
         ("Audit log", "audit:event_list"),
         ("Set-up", "clinic:index"),
+        ("Staff security", "accounts:staff_security"),
     ],
 }
 

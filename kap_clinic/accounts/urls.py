@@ -2,6 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from kap_clinic.accounts import forms, views
+from kap_clinic.accounts.mfa import views as mfa_views
+from kap_clinic.accounts.tokens import views as token_views
 
 app_name = "accounts"
 
@@ -24,7 +26,7 @@ urlpatterns = [
     path("accounts/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/change/",
-        auth_views.PasswordChangeView.as_view(
+        views.PasswordChangeView.as_view(
             template_name="accounts/password_change.html",
             form_class=forms.StyledPasswordChangeForm,
             success_url=reverse_lazy("accounts:password_change_done"),
@@ -56,7 +58,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
             form_class=forms.StyledSetPasswordForm,
             success_url=reverse_lazy("accounts:password_reset_complete"),
@@ -69,5 +71,27 @@ urlpatterns = [
             template_name="accounts/password_reset_complete.html"
         ),
         name="password_reset_complete",
+    ),
+    # Two-factor sign-in, API tokens, and the clinic admin's view of staff security.
+    path("accounts/two-factor/set-up/", mfa_views.mfa_setup, name="mfa_setup"),
+    path("accounts/two-factor/verify/", mfa_views.mfa_verify, name="mfa_verify"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        mfa_views.recovery_codes_regenerate,
+        name="mfa_recovery_codes",
+    ),
+    path("accounts/two-factor/turn-off/", mfa_views.mfa_turn_off, name="mfa_turn_off"),
+    path("accounts/security/", mfa_views.account_security, name="account_security"),
+    path("accounts/api-tokens/", token_views.api_token_create, name="api_token_create"),
+    path(
+        "accounts/api-tokens/<uuid:token_uuid>/revoke/",
+        token_views.api_token_revoke,
+        name="api_token_revoke",
+    ),
+    path("clinic-admin/staff-security/", mfa_views.staff_security, name="staff_security"),
+    path(
+        "clinic-admin/staff-security/<uuid:user_uuid>/reset-two-factor/",
+        mfa_views.staff_second_factor_reset,
+        name="staff_second_factor_reset",
     ),
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,6 +12,7 @@ from django.shortcuts import redirect, render
 from kap_clinic.accounts.access import AuthenticatedRequest, role_required
 from kap_clinic.accounts.landing import panels_for
 from kap_clinic.accounts.roles import Role
+from kap_clinic.accounts.tokens.services import api_tokens_revoke_all
 
 LANDING_URL_NAMES: dict[Role, str] = {
     Role.PATIENT: "accounts:portal",
@@ -70,3 +73,21 @@ def clinician(request: AuthenticatedRequest) -> HttpResponse:
 @role_required(Role.CLINIC_ADMIN)
 def clinic_admin(request: AuthenticatedRequest) -> HttpResponse:
     return _landing(request)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view; a new password also revokes the user's API tokens."""
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        api_tokens_revoke_all(request=self.request, user=form.user, reason="password changed")
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view; a reset password also revokes the user's API tokens."""
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        api_tokens_revoke_all(request=self.request, user=form.user, reason="password reset")
+        return response

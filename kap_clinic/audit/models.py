@@ -17,6 +17,9 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", "Delete"
     SIGN_IN = "sign_in", "Sign in"
     SIGN_OUT = "sign_out", "Sign out"
+    # A wrong password, and the lockout that follows too many (django-axes).
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    LOCKED_OUT = "locked_out", "Locked out"
     EXPORT = "export", "Export"
 
 

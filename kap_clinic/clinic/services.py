@@ -19,6 +19,7 @@ from django.utils import timezone
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import STAFF_ROLES, Role
 from kap_clinic.accounts.services import user_create, user_role_set
+from kap_clinic.accounts.tokens.services import api_tokens_revoke_all
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.clinic.models import (
@@ -226,6 +227,8 @@ def staff_deactivate(*, user: User, by: User) -> User:
     StaffInvitation.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    # A deactivated account's API tokens stop working at once and are shown as revoked.
+    api_tokens_revoke_all(request=None, user=user, reason="account deactivated")
     audit_record(action=AuditAction.UPDATE, actor=by, obj=user, detail="staff deactivated")
     return user
 

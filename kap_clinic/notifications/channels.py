@@ -136,11 +136,15 @@ class SmsBackend(Protocol):
 
 
 class ConsoleSmsBackend:
-    """Development: writes the text to standard output instead of sending it."""
+    """Development: writes the text to standard output instead of sending it. With DEBUG off
+    (allowed only with ALLOW_CONSOLE_SMS=1) neither the number nor the text is written."""
 
     def send_sms(self, *, to: str, body: str) -> str:
         provider_id = f"console-{uuid.uuid4().hex}"
-        sys.stdout.write(f"--- SMS to {to} ({provider_id})\n{body}\n---\n")
+        if settings.DEBUG:
+            sys.stdout.write(f"--- SMS to {to} ({provider_id})\n{body}\n---\n")
+        else:
+            sys.stdout.write(f"--- SMS {provider_id}: {len(body)} characters, not shown ---\n")
         sys.stdout.flush()
         return provider_id
 

@@ -3,8 +3,10 @@ unsubscribe, and the preparation library (read by everyone signed in, written by
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -150,8 +152,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """One click opts the recipient out of non-essential messages (GET from the email link, or the
     RFC 8058 one-click POST); the confirmation page offers to undo it."""
     try:
-        who = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
+        who = signing.loads(
+            token,
+            salt=UNSUBSCRIBE_SALT,
+            max_age=timedelta(days=settings.UNSUBSCRIBE_LINK_MAX_AGE_DAYS),
+        )
+    except signing.BadSignature:  # SignatureExpired too: an old link opts nobody out
         raise Http404 from None
     resubscribe = request.method == "POST" and request.POST.get("action") == "resubscribe"
     contact_preference_set(

@@ -84,3 +84,29 @@ def _plain_static_files(settings: pytest.FixtureRequest) -> None:
         **settings.STORAGES,  # type: ignore[attr-defined]
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+def totp_code(user_email: str, *, drift: int = 0) -> str:
+    """The current code of the user's confirmed authenticator (django-otp), as the app shows it."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user__email=user_email, confirmed=True).latest("id")
+    value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift)
+    return f"{value:0{device.digits}d}"
+
+
+def sign_in(page: Page, url: str, email: str, password: str) -> None:
+    """Signs in through the form; when the second-factor page asks, enters the current code.
+
+    In tests not marked ``real_second_factor`` the suite passes the second factor at sign-in
+    (tests/conftest.py), so the code page does not appear."""
+    page.goto(url)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if page.get_by_role("heading", name="Enter your code").is_visible():
+        page.get_by_label("Code").fill(totp_code(email))
+        page.get_by_role("button", name="Verify").click()
+        page.wait_for_load_state()

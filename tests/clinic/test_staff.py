@@ -7,10 +7,11 @@ import re
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.accounts.tokens.services import api_token_create
 from kap_clinic.audit.models import AuditEvent
 from kap_clinic.clinic import services
 from kap_clinic.clinic.models import EmailChange, StaffInvitation
@@ -211,3 +212,14 @@ def test_the_clinic_templates_render_strictly(clinic_admin: User) -> None:
         assert rendered.sms
     assert StaffInvitation.objects.get() == invitation
     assert change.new_email == "admin2@example.org"
+
+
+def test_deactivating_a_staff_member_revokes_their_api_tokens(
+    clinic_admin: User, therapist: User, rf: RequestFactory
+) -> None:
+    request = rf.post("/accounts/security/")
+    request.user = therapist
+    token, _secret = api_token_create(request=request, user=therapist, name="Scheduler")
+    services.staff_deactivate(user=therapist, by=clinic_admin)
+    token.refresh_from_db()
+    assert token.revoked_at is not None

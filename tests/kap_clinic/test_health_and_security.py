@@ -5,6 +5,7 @@ from django.db import connections
 from django.test import Client
 
 from kap_clinic import health
+from kap_clinic.accounts.models import User
 from kap_clinic.middleware import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,11 @@ def test_every_field_of_the_sign_in_form_has_a_label(client: Client) -> None:
         assert re.search(rf'<label\s+for="{field}"', html), field
 
 
-def test_the_openapi_schema_is_served(client: Client) -> None:
+def test_the_openapi_schema_is_served_to_signed_in_users_only(
+    client: Client, front_desk: User
+) -> None:
+    assert client.get("/api/schema/").status_code in (401, 403)
+    client.force_login(front_desk)
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert response.content.startswith(b"openapi: 3")

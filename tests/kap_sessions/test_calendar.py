@@ -154,9 +154,7 @@ def test_staff_cancel_with_a_reason_and_move_from_the_appointment_page(
     asked = client.post(url + "cancel/", {"reason": "Patient travelling"})
     assert asked.status_code == 200
     assert "Cancel this appointment?" in asked.content.decode()
-    cancelled = client.post(
-        url + "cancel/", {"reason": "Patient travelling", "confirmed": "yes"}
-    )
+    cancelled = client.post(url + "cancel/", {"reason": "Patient travelling", "confirmed": "yes"})
     assert cancelled.status_code == 302
     appointment.refresh_from_db()
     assert (appointment.status, appointment.cancel_reason) == (

@@ -66,10 +66,16 @@ def test_the_dosing_policy_defaults_follow_clinical_md() -> None:
     assert DosingPolicy.current().pk == policy.pk
 
 
-def test_clinic_admins_edit_set_up_data_in_the_django_admin(
+def test_superusers_edit_set_up_data_in_the_django_admin(
     client: Client, clinic_admin: User
 ) -> None:
+    # Django's admin is for superusers only (issue 17); a clinic admin is sent away.
     client.force_login(clinic_admin)
+    assert client.get("/admin/kap_sessions/protocol/").status_code == 302
+    superuser = User.objects.create_superuser(
+        "root@example.org", "a-long-test-passphrase", full_name="Test Superuser"
+    )
+    client.force_login(superuser)
     for path in [
         "/admin/kap_sessions/protocol/",
         "/admin/kap_sessions/location/",

@@ -14,3 +14,7 @@ class Command(BaseCommand):
         width = max(len(login.email) for login in logins)
         for login in logins:
             self.stdout.write(f"  {login.role.label:<13} {login.email:<{width}}  {login.password}")
+        self.stdout.write(
+            "Staff sign in with a second factor: `python manage.py demo_totp` prints their current"
+            " codes."
+        )
