@@ -103,6 +103,9 @@ TEMPLATES = [
 # Database: SQLite under var/ for `make run`; PostgreSQL in production and in the test suite.
 DATABASES = {"default": env_database("DATABASE_URL", "sqlite:///var/db.sqlite3", base_dir=BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The PostgreSQL role the application connects as, when it is not the owner that runs migrations:
+# migrations revoke its right to TRUNCATE, UPDATE or DELETE the audit record (README: audit).
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

@@ -814,7 +814,7 @@ def rems_form(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
     course = record.course
     if not course.protocol.rems_form_required:
         raise PermissionDenied("This protocol has no REMS monitoring form.")
-    audit_record(action=AuditAction.READ, request=request, obj=record, detail="REMS form")
+    audit_record(action=AuditAction.PRINT, request=request, obj=record, detail="REMS form")
     minutes_on_site = (
         int((record.discharged_at - record.arrived_at).total_seconds() // 60)
         if record.discharged_at

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from kap_clinic.accounts.models import User
-from kap_clinic.accounts.roles import CLINICIAN_ROLES
+from kap_clinic.accounts.roles import CLINICIAN_ROLES, Role
 from kap_clinic.notifications.content import context_builder_register
 from kap_clinic.notifications.models import Message
 from kap_clinic.notifications.services import DAILY_DIGEST, SAFETY_ALERT, daily_digest_request
@@ -56,13 +56,14 @@ def digest_sections(*, user: User, day: date) -> list[dict[str, Any]]:
 
 
 def daily_digests_queue(*, now: datetime | None = None) -> int:
-    """Queues today's digest for every active clinician, once a day from 07:00 clinic time."""
+    """Queues today's digest for every active clinician and clinic admin, once a day from 07:00
+    clinic time (admins' sections: the audit record's check)."""
     now = now or timezone.now()
     local = now.astimezone(ZoneInfo(settings.TIME_ZONE))
     if not DIGEST_TIME <= local.time() < DIGEST_LATEST:
         return 0
     queued = 0
-    for user in User.objects.filter(role__in=CLINICIAN_ROLES, is_active=True):
+    for user in User.objects.filter(role__in=[*CLINICIAN_ROLES, Role.CLINIC_ADMIN], is_active=True):
         if daily_digest_request(user=user, day=local.date(), send_at=now) is not None:
             queued += 1
     return queued
