@@ -450,6 +450,11 @@ def _course_for_clinician(request: AuthenticatedRequest, course_uuid: UUID) -> C
     )
 
 
+def _may_see_doses(request: AuthenticatedRequest) -> bool:
+    # The dosing rules: prescribers see doses; therapists record monitoring only.
+    return request.user.has_perm("kap_sessions.view_dose")
+
+
 @role_required(Role.THERAPIST, Role.PRESCRIBER)
 def course_summary(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
     course = _course_for_clinician(request, course_uuid)
@@ -460,7 +465,10 @@ def course_summary(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResp
     return render(
         request,
         "integration/course_summary.html",
-        {**summary.summary_context(course), "providers": providers},
+        {
+            **summary.summary_context(course, include_doses=_may_see_doses(request)),
+            "providers": providers,
+        },
     )
 
 
@@ -482,5 +490,9 @@ def course_letter(request: AuthenticatedRequest, course_uuid: UUID) -> HttpRespo
     return render(
         request,
         "integration/course_letter.html",
-        {**summary.summary_context(course), "providers": providers, "author": request.user},
+        {
+            **summary.summary_context(course, include_doses=_may_see_doses(request)),
+            "providers": providers,
+            "author": request.user,
+        },
     )

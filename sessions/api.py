@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -230,6 +231,8 @@ class CourseSerializer(serializers.ModelSerializer[Course]):
     location = serializers.SlugRelatedField(slug_field="uuid", queryset=Location.objects.all())
     prescriber = serializers.SlugRelatedField(slug_field="uuid", queryset=User.objects.all())
     therapist = serializers.SlugRelatedField(slug_field="uuid", queryset=User.objects.all())
+    # Null for readers who may not see doses (the course page hides it from them too).
+    planned_dose = serializers.DecimalField(max_digits=7, decimal_places=3, allow_null=True)
 
     class Meta:
         model = Course
@@ -245,6 +248,18 @@ class CourseSerializer(serializers.ModelSerializer[Course]):
             "status",
         ]
         read_only_fields = ["uuid", "status"]
+
+    def validate_planned_dose(self, value: Decimal | None) -> Decimal:
+        if value is None:
+            raise serializers.ValidationError("A course needs a planned dose.")
+        return value
+
+    def to_representation(self, instance: Course) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not request.user.has_perm("kap_sessions.view_dose"):
+            data["planned_dose"] = None
+        return data
 
 
 class CourseViewSet(
@@ -271,7 +286,10 @@ class CourseViewSet(
         except ValidationError as error:
             return _error_response(error)
         audit_record(action=AuditAction.CREATE, request=request, obj=course, detail="api")
-        return Response(CourseSerializer(course).data, status=status.HTTP_201_CREATED)
+        return Response(
+            CourseSerializer(course, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 # ------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test import RequestFactory
 
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.chain import GENESIS_HASH, audit_chain_check
@@ -24,15 +25,21 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def events(therapist: User) -> list[AuditEvent]:
+def events(therapist: User, rf: RequestFactory) -> list[AuditEvent]:
+    request = rf.get("/", REMOTE_ADDR="2001:db8::1", HTTP_USER_AGENT="Test \u00e9 agent")
+    request.user = therapist
+    from_request = audit_record(action=AuditAction.READ, request=request, detail="Zoë's chart")
     return [
-        audit_record(
-            action=AuditAction.READ,
-            actor=therapist,
-            object_type="intake.patient",
-            object_id=f"p-{index}",
-        )
-        for index in range(5)
+        from_request,
+        *[
+            audit_record(
+                action=AuditAction.READ,
+                actor=therapist,
+                object_type="intake.patient",
+                object_id=f"p-{index}",
+            )
+            for index in range(5)
+        ],
     ]
 
 

@@ -10,8 +10,7 @@ from django.db import migrations, models
 
 GENESIS_HASH = "0" * 64
 # A frozen copy of kap_clinic.audit.chain's canonical form, so this migration never changes.
-CHAINED_FIELDS = (
-    "sequence",
+CONTENT_FIELDS = (
     "uuid",
     "occurred_at",
     "actor_id",
@@ -21,7 +20,6 @@ CHAINED_FIELDS = (
     "ip_address",
     "user_agent",
     "detail",
-    "previous_hash",
 )
 
 
@@ -45,10 +43,13 @@ def _chain_existing_rows(apps: Any, schema_editor: Any) -> None:
     sequence = 0
     for event in event_model.objects.order_by("id").iterator(chunk_size=2000):
         sequence += 1
-        values = {field: getattr(event, field) for field in CHAINED_FIELDS}
-        values.update(sequence=sequence, previous_hash=previous_hash)
-        content = json.dumps([_canonical(values[f]) for f in CHAINED_FIELDS], separators=(",", ":"))
-        row_hash = hashlib.sha256(content.encode()).hexdigest()
+        content = json.dumps(
+            [_canonical(getattr(event, field)) for field in CONTENT_FIELDS],
+            separators=(",", ":"),
+            ensure_ascii=True,
+        )
+        chained = f"{content}|{sequence}|{previous_hash}"
+        row_hash = hashlib.sha256(chained.encode()).hexdigest()
         event_model.objects.filter(pk=event.pk).update(
             sequence=sequence, previous_hash=previous_hash, row_hash=row_hash
         )
