@@ -18,12 +18,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 
 from intake.models import Patient
 from intake.selectors import patients_visible_to
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.api import ApiRouter
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from sessions import services
@@ -76,8 +76,14 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
     course = serializers.SerializerMethodField()
     room = serializers.CharField(source="room.name", read_only=True)
     location = serializers.CharField(source="location.name", read_only=True)
-    medical_monitor = serializers.CharField(source="medical_monitor.full_name", default=None)
-    therapist = serializers.CharField(source="therapist.full_name", default=None)
+    medical_monitor = serializers.CharField(
+        source="medical_monitor.full_name", default=None, allow_null=True, read_only=True
+    )
+    therapist = serializers.CharField(
+        source="therapist.full_name", default=None, allow_null=True, read_only=True
+    )
+    # Empty for sessions in a room: a plain string, since "" is no URI.
+    telehealth_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Appointment
@@ -431,7 +437,7 @@ class DosingRecordViewSet(
         return Response(self.get_serializer(record).data)
 
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("courses", CourseViewSet, basename="course")
 router.register("dosing-records", DosingRecordViewSet, basename="dosing-record")
