@@ -27,3 +27,6 @@ class IntakeConfig(RolePermissionsAppConfig):
         messaging.register()
         messaging.register_content()
         digest.register()
+        from intake import audit_records
+
+        audit_records.register_intake()

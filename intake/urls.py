@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake import views
+from intake import access_report, emergency, views
 
 app_name = "intake"
 
@@ -32,6 +32,16 @@ urlpatterns = [
         name="finding_override",
     ),
     path("<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
+    path(
+        "<uuid:patient_uuid>/emergency-access/",
+        emergency.emergency_access,
+        name="emergency_access",
+    ),
+    path(
+        "<uuid:patient_uuid>/accesses/",
+        access_report.patient_access_report,
+        name="patient_access_report",
+    ),
     path("<uuid:patient_uuid>/invitation/", views.invitation_resend, name="invitation_resend"),
     path("<uuid:patient_uuid>/intake/", views.intake_summary, name="intake_summary"),
     path(

@@ -26,3 +26,14 @@ class IntegrationConfig(RolePermissionsAppConfig):
         from integration import measures, panels  # noqa: F401  (panels register on import)
 
         measures.register_content()
+        from intake.audit_records import register as audit_records_register
+        from integration import models
+
+        audit_records_register(
+            [
+                (models.Note, "patient", "Note"),
+                (models.PsychotherapyNote, "patient", "Psychotherapy note"),
+                (models.Reflection, "patient", "Reflection"),
+                (models.MeasureRequest, "patient", "Outcome measure"),
+            ]
+        )

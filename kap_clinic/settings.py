@@ -128,6 +128,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link lasts one day
 
 # Idle timeouts: staff 15 minutes, patients 30 (clinic policy; see README).
+# Break the glass: how long a clinician's emergency access to a chart outside their care team lasts.
+EMERGENCY_ACCESS_MINUTES = env_int("EMERGENCY_ACCESS_MINUTES", 60, minimum=5, maximum=24 * 60)
 STAFF_IDLE_TIMEOUT_MINUTES = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
 PATIENT_IDLE_TIMEOUT_MINUTES = env_int(
     "PATIENT_IDLE_TIMEOUT_MINUTES", 30, minimum=1, maximum=24 * 60

@@ -16,9 +16,10 @@ class AuditConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from kap_clinic.audit import digest, signals  # noqa: F401  (connects the sign-in receivers)
+        from kap_clinic.audit import digest, emergency, signals  # noqa: F401  (sign-in receivers)
 
         digest.register()
+        emergency.register()
         post_migrate.connect(_app_role_restrict, sender=self, dispatch_uid="audit_app_role")
 
 

@@ -100,3 +100,34 @@ class AuditVerification(models.Model):
 
     def __str__(self) -> str:
         return f"audit verification {self.ran_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'FAILED'}"
+
+
+class EmergencyAccess(models.Model):
+    """Break the glass: a clinician outside the care team opened a chart, for a stated reason.
+
+    Time-limited; while it runs, `kap_clinic.accounts.access.care_team_q` lets the clinician see
+    the patient as the care team does. The patient is named by UUID (patients live in intake,
+    above this app).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    patient_uuid = models.UUIDField(db_index=True)
+    reason = models.TextField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [models.Index(fields=["user", "expires_at"])]
+        default_permissions = ("view",)
+        verbose_name_plural = "emergency accesses"
+
+    def __str__(self) -> str:
+        return f"emergency access {self.uuid} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
