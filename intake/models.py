@@ -81,6 +81,8 @@ class Patient(models.Model):
         limit_choices_to={"role": "therapist"},
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Deactivated: no sign-in and no new bookings, the record kept whole (retention, README).
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["legal_last_name", "legal_first_name"]
@@ -508,3 +510,48 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class PatientPurgeStatus(models.TextChoices):
+    REQUESTED = "requested", "Waiting for a second admin"
+    DONE = "done", "Purged"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PatientPurge(models.Model):
+    """Two-person purge of a record past its retention period: one admin asks, another confirms.
+
+    Names the patient by UUID, so the row outlives the record as part of its tombstone.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient_uuid = models.UUIDField(db_index=True)
+    status = models.CharField(
+        max_length=10, choices=PatientPurgeStatus.choices, default=PatientPurgeStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient_uuid"],
+                condition=models.Q(status="requested"),
+                name="patient_purge_one_open_request",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confirmed_by__isnull=True)
+                | ~models.Q(confirmed_by=models.F("requested_by")),
+                name="patient_purge_two_people",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Purge {self.uuid} ({self.status})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake import access_report, emergency, views
+from intake import access_report, emergency, retention_views, views
 
 app_name = "intake"
 
@@ -31,7 +31,23 @@ urlpatterns = [
         views.finding_override,
         name="finding_override",
     ),
+    path("retention/", retention_views.retention_overview, name="retention"),
+    path(
+        "retention/<uuid:patient_uuid>/request/",
+        retention_views.purge_request,
+        name="purge_request",
+    ),
+    path(
+        "retention/purges/<uuid:purge_uuid>/<slug:decision>/",
+        retention_views.purge_decide,
+        name="purge_decide",
+    ),
     path("<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
+    path(
+        "<uuid:patient_uuid>/deactivate/",
+        retention_views.patient_deactivate,
+        name="patient_deactivate",
+    ),
     path(
         "<uuid:patient_uuid>/emergency-access/",
         emergency.emergency_access,

@@ -128,6 +128,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link lasts one day
 
 # Idle timeouts: staff 15 minutes, patients 30 (clinic policy; see README).
+# Retention: a deactivated patient's record may be purged (two admins) this many years after
+# deactivation. HIPAA keeps its own documentation 6 years (45 CFR 164.316(b)(2)); state laws on
+# medical records commonly ask 7 to 10 years for adults: set the clinic's own period.
+RECORD_RETENTION_YEARS = env_int("RECORD_RETENTION_YEARS", 10, minimum=6, maximum=100)
 # Break the glass: how long a clinician's emergency access to a chart outside their care team lasts.
 EMERGENCY_ACCESS_MINUTES = env_int("EMERGENCY_ACCESS_MINUTES", 60, minimum=5, maximum=24 * 60)
 STAFF_IDLE_TIMEOUT_MINUTES = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
