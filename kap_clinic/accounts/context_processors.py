@@ -60,6 +60,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Messages", "notifications:message_log"),
         ("Library", "notifications:library"),
         ("Audit log", "audit:event_list"),
+        ("Retention", "intake:retention"),
     ],
 }
 
