@@ -169,3 +169,28 @@ def test_the_daily_task_records_the_check_for_the_admins_digest(
     # Clinic admins get the digest, with the audit section.
     daily_digests_queue(now=datetime(2026, 6, 2, 11, 0, tzinfo=UTC))
     assert Message.objects.filter(template_key=DAILY_DIGEST, recipient_user=clinic_admin).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_from_many_connections_keep_one_unbroken_chain() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def append_many(worker: int) -> None:
+        try:
+            for index in range(15):
+                with transaction.atomic():
+                    audit_record(
+                        action=AuditAction.READ,
+                        object_type="test.concurrent",
+                        object_id=f"{worker}-{index}",
+                    )
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(append_many, range(4)))
+    report = audit_chain_check()
+    assert report.ok, report.problem
+    assert AuditEvent.objects.filter(object_type="test.concurrent").count() == 60
