@@ -12,7 +12,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 
 from intake.models import (
     ClinicalAssessment,
@@ -28,6 +27,7 @@ from intake.selectors import (
     intake_for_review,
     patients_visible_to,
 )
+from kap_clinic.api import ApiRouter
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 
@@ -174,7 +174,8 @@ class PatientViewSet(viewsets.ReadOnlyModelViewSet[Patient]):
         return Response(IntakeSerializer(intake).data)
 
     @extend_schema(responses=FindingSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    # A plain list, all of one intake's findings: not paginated (the schema said it was).
+    @action(detail=True, methods=["get"], pagination_class=None)
     def findings(self, request: Request, uuid: str | None = None) -> Response:
         intake = self._intake(self._clinical_patient())
         audit_record(action=AuditAction.READ, request=request, obj=intake, detail="api findings")
@@ -196,6 +197,6 @@ class PatientViewSet(viewsets.ReadOnlyModelViewSet[Patient]):
         )
 
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("patients", PatientViewSet, basename="patient")
 urlpatterns = router.urls

@@ -33,3 +33,6 @@ class IntakeConfig(RolePermissionsAppConfig):
 
         # Read by the clinic_words template filter, which imports no app.
         self.instrument_names = {key: item.name for key, item in INSTRUMENTS.items()}
+        from intake import audit_records
+
+        audit_records.register_intake()

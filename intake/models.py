@@ -114,6 +114,8 @@ class Patient(models.Model):
     status_changed_at = models.DateTimeField(null=True, blank=True)
     # Names (without accents), email and phone digits, for the search box (intake.search).
     search_text = models.CharField(max_length=600, blank=True, editable=False)
+    # Deactivated: no sign-in and no new bookings, the record kept whole (retention, README).
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["legal_last_name", "legal_first_name"]
@@ -564,3 +566,48 @@ class Alert(models.Model):
 
 # Secure messages live in their own sub-package; their models belong to this app.
 from intake.conversations.models import Thread, ThreadMessage  # noqa: E402, F401
+
+
+class PatientPurgeStatus(models.TextChoices):
+    REQUESTED = "requested", "Waiting for a second admin"
+    DONE = "done", "Purged"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PatientPurge(models.Model):
+    """Two-person purge of a record past its retention period: one admin asks, another confirms.
+
+    Names the patient by UUID, so the row outlives the record as part of its tombstone.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient_uuid = models.UUIDField(db_index=True)
+    status = models.CharField(
+        max_length=10, choices=PatientPurgeStatus.choices, default=PatientPurgeStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient_uuid"],
+                condition=models.Q(status="requested"),
+                name="patient_purge_one_open_request",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confirmed_by__isnull=True)
+                | ~models.Q(confirmed_by=models.F("requested_by")),
+                name="patient_purge_two_people",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Purge {self.uuid} ({self.status})"

@@ -124,3 +124,21 @@ def alerts_open_for(*, user: User) -> QuerySet[Alert]:
         .filter(intake_visible_q(user=user, patient_path="patient__"))
         .select_related("patient")
     )
+
+
+def patients_outside_care_team(*, user: User, search: str, limit: int = 10) -> list[Patient]:
+    """For a clinician's search: matching patients they cannot see, for emergency access only.
+
+    Needs two or more letters, and shows at most ``limit`` (name and date of birth on the page).
+    """
+    words = search.split()[:4]
+    if not user.is_clinician or not words or len(search.strip()) < 2:
+        return []
+    patients = Patient.objects.exclude(intake_visible_q(user=user))
+    for word in words:
+        patients = patients.filter(
+            Q(legal_first_name__icontains=word)
+            | Q(legal_last_name__icontains=word)
+            | Q(preferred_name__icontains=word)
+        )
+    return list(patients.order_by("legal_last_name", "legal_first_name")[:limit])

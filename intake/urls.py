@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake import chart_views, views
+from intake import access_report, chart_views, emergency, retention_views, views
 from intake.conversations import views as conversation_views
 
 app_name = "intake"
@@ -57,6 +57,32 @@ urlpatterns = [
         "<uuid:patient_uuid>/messages/<uuid:thread_uuid>/",
         conversation_views.thread_detail,
         name="thread_detail",
+    ),
+    path("retention/", retention_views.retention_overview, name="retention"),
+    path(
+        "retention/<uuid:patient_uuid>/request/",
+        retention_views.purge_request,
+        name="purge_request",
+    ),
+    path(
+        "retention/purges/<uuid:purge_uuid>/<slug:decision>/",
+        retention_views.purge_decide,
+        name="purge_decide",
+    ),
+    path(
+        "<uuid:patient_uuid>/deactivate/",
+        retention_views.patient_deactivate,
+        name="patient_deactivate",
+    ),
+    path(
+        "<uuid:patient_uuid>/emergency-access/",
+        emergency.emergency_access,
+        name="emergency_access",
+    ),
+    path(
+        "<uuid:patient_uuid>/accesses/",
+        access_report.patient_access_report,
+        name="patient_access_report",
     ),
     path("<uuid:patient_uuid>/invitation/", views.invitation_resend, name="invitation_resend"),
     path("<uuid:patient_uuid>/intake/", views.intake_summary, name="intake_summary"),

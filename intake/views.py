@@ -42,6 +42,7 @@ from intake.selectors import (
     intake_for_review,
     intake_versions,
     patient_get,
+    patients_outside_care_team,
     patients_visible_to,
     review_queue,
     review_queue_counts,
@@ -72,7 +73,14 @@ def patient_list(request: AuthenticatedRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     patients = patients_with_status(patients_visible_to(user=request.user, search=search))
     return render(
-        request, "intake/patient_list.html", {"search": search, **paginate(request, patients)}
+        request,
+        "intake/patient_list.html",
+        {
+            "search": search,
+            # Break the glass: a clinician's search also names patients outside their team.
+            "outside_team": patients_outside_care_team(user=request.user, search=search),
+            **paginate(request, patients),
+        },
     )
 
 

@@ -9,7 +9,6 @@ from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 
 from intake.models import InstrumentResponse
 from integration.models import Note, NoteAddendum, Reflection
@@ -20,6 +19,7 @@ from integration.selectors import (
 )
 from kap_clinic.accounts.access import visible_to
 from kap_clinic.accounts.roles import Role
+from kap_clinic.api import ApiRouter
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 
@@ -150,7 +150,7 @@ class OutcomeScoreViewSet(_AuditedReadOnly):
         )
 
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("notes", NoteViewSet, basename="note")
 router.register("shared-reflections", SharedReflectionViewSet, basename="shared-reflection")
 router.register("outcome-scores", OutcomeScoreViewSet, basename="outcome-score")

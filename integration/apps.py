@@ -52,3 +52,14 @@ class IntegrationConfig(RolePermissionsAppConfig):
             outcomes_refresh_task.delay(course_id)
 
         course_completed_register(_refresh)
+        from intake.audit_records import register as audit_records_register
+        from integration import models
+
+        audit_records_register(
+            [
+                (models.Note, "patient", "Note"),
+                (models.PsychotherapyNote, "patient", "Psychotherapy note"),
+                (models.Reflection, "patient", "Reflection"),
+                (models.MeasureRequest, "patient", "Outcome measure"),
+            ]
+        )

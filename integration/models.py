@@ -160,6 +160,26 @@ class PsychotherapyNote(models.Model):
         return f"Psychotherapy note {self.uuid}"
 
 
+class PsychotherapyNoteVersion(models.Model):
+    """The text a psychotherapy note had before an edit: kept, and read by the author only."""
+
+    note = models.ForeignKey(PsychotherapyNote, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    # When this text was written (the note's created_at, or the edit that produced it).
+    written_at = models.DateTimeField()
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["note", "number"], name="psychotherapy_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Version {self.number} of psychotherapy note {self.note_id}"
+
+
 class ReflectionPrompt(models.Model):
     """A question the clinic offers patients to write about between sessions."""
 

@@ -13,11 +13,14 @@ from integration.models import (
     NoteKind,
     NoteTemplate,
     PsychotherapyNote,
+    PsychotherapyNoteVersion,
     Reflection,
     ReflectionPrompt,
     content_hash,
 )
 from kap_clinic.accounts.models import User
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
 from sessions.models import Appointment, AppointmentStatus, Course
 
 NOTE_BODY_MAX = 50_000
@@ -124,20 +127,35 @@ def psychotherapy_note_create(
         raise ValidationError("Psychotherapy notes are written by therapists.")
     if not body.strip():
         raise ValidationError("The note needs some text.")
-    return PsychotherapyNote.objects.create(
+    note = PsychotherapyNote.objects.create(
         patient=patient, appointment=appointment, author=by, body=body
     )
+    audit_record(action=AuditAction.CREATE, actor=by, obj=note, detail="psychotherapy note written")
+    return note
 
 
 @transaction.atomic
 def psychotherapy_note_update(*, note: PsychotherapyNote, body: str, by: User) -> PsychotherapyNote:
+    """Changes the note's text; the text it replaces is kept as a version (author only)."""
+    note = PsychotherapyNote.objects.select_for_update().get(pk=note.pk)
     if note.author_id != by.pk:
         raise ValidationError("Only the author can change a psychotherapy note.")
     if not body.strip():
         raise ValidationError("The note needs some text.")
+    if body == note.body:
+        return note
+    now = timezone.now()
+    PsychotherapyNoteVersion.objects.create(
+        note=note,
+        number=note.versions.count() + 1,
+        body=note.body,
+        written_at=note.updated_at,
+        replaced_at=now,
+    )
     note.body = body
-    note.updated_at = timezone.now()
+    note.updated_at = now
     note.save(update_fields=["body", "updated_at"])
+    audit_record(action=AuditAction.UPDATE, actor=by, obj=note, detail="psychotherapy note changed")
     return note
 
 

@@ -27,17 +27,23 @@ class CourseSummary:
     scores: list[InstrumentSummary]
 
 
-def course_summary(course: Course) -> CourseSummary:
+def course_summary(course: Course, *, include_doses: bool) -> CourseSummary:
+    """The course in short; doses only for readers who may see them (prescribers: ``view_dose``;
+    therapists have monitoring only)."""
     appointments = list(course.appointments.all())
     completed = Counter(
         appointment.get_kind_display()
         for appointment in appointments
         if appointment.status == "completed"
     )
-    doses = list(
-        DoseAdministration.objects.filter(dosing_record__appointment__course=course).order_by(
-            "started_at"
+    doses = (
+        list(
+            DoseAdministration.objects.filter(dosing_record__appointment__course=course).order_by(
+                "started_at"
+            )
         )
+        if include_doses
+        else []
     )
     adverse_events = list(
         AdverseEvent.objects.filter(dosing_record__appointment__course=course).order_by(
@@ -58,5 +64,9 @@ def course_summary(course: Course) -> CourseSummary:
     )
 
 
-def summary_context(course: Course) -> dict[str, Any]:
-    return {"summary": course_summary(course), "course": course}
+def summary_context(course: Course, *, include_doses: bool) -> dict[str, Any]:
+    return {
+        "summary": course_summary(course, include_doses=include_doses),
+        "course": course,
+        "show_doses": include_doses,
+    }

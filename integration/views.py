@@ -237,13 +237,9 @@ def psychotherapy_note_list(request: AuthenticatedRequest, patient_uuid: UUID) -
         except ValidationError as caught:
             error = _errors(caught)
         else:
-            audit_record(
-                action=AuditAction.CREATE,
-                request=request,
-                obj=created,
-                detail="psychotherapy note written",
+            return redirect(
+                "integration:psychotherapy_note_list", patient_uuid=created.patient.uuid
             )
-            return redirect("integration:psychotherapy_note_list", patient_uuid=patient.uuid)
     notes = psychotherapy_notes_of(user=request.user).filter(patient=patient)
     page = paginate(request, notes)
     audit_record(
@@ -274,12 +270,6 @@ def psychotherapy_note_detail(request: AuthenticatedRequest, note_uuid: UUID) ->
         except ValidationError as caught:
             error = _errors(caught)
         else:
-            audit_record(
-                action=AuditAction.UPDATE,
-                request=request,
-                obj=note,
-                detail="psychotherapy note changed",
-            )
             messages.success(request, "Saved.")
             return redirect("integration:psychotherapy_note_detail", note_uuid=note.uuid)
     audit_record(
@@ -288,7 +278,8 @@ def psychotherapy_note_detail(request: AuthenticatedRequest, note_uuid: UUID) ->
     return render(
         request,
         "integration/psychotherapy_note_detail.html",
-        {"note": note, "body": body, "error": error},
+        # Earlier versions: the queryset above already limits the page to the note's author.
+        {"note": note, "body": body, "error": error, "versions": note.versions.all()},
         status=400 if error else 200,
     )
 
@@ -622,6 +613,11 @@ def _course_for_clinician(request: AuthenticatedRequest, course_uuid: UUID) -> C
     )
 
 
+def _may_see_doses(request: AuthenticatedRequest) -> bool:
+    # The dosing rules: prescribers see doses; therapists record monitoring only.
+    return request.user.has_perm("kap_sessions.view_dose")
+
+
 @role_required(Role.THERAPIST, Role.PRESCRIBER)
 def course_summary(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
     course = _course_for_clinician(request, course_uuid)
@@ -632,7 +628,10 @@ def course_summary(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResp
     return render(
         request,
         "integration/course_summary.html",
-        {**summary.summary_context(course), "providers": providers},
+        {
+            **summary.summary_context(course, include_doses=_may_see_doses(request)),
+            "providers": providers,
+        },
     )
 
 
@@ -654,7 +653,11 @@ def course_letter(request: AuthenticatedRequest, course_uuid: UUID) -> HttpRespo
     return render(
         request,
         "integration/course_letter.html",
-        {**summary.summary_context(course), "providers": providers, "author": request.user},
+        {
+            **summary.summary_context(course, include_doses=_may_see_doses(request)),
+            "providers": providers,
+            "author": request.user,
+        },
     )
 
 

@@ -80,6 +80,13 @@ app.conf.update(
             "schedule": crontab(minute=20),
             "options": {"expires": 50 * 60},
         },
+        # The audit hash chain, checked once a day (03:30 UTC, before the 07:00 digests); the
+        # outcome goes to the clinic admins' digest.
+        "audit-chain-verify": {
+            "task": "audit.chain_verify",
+            "schedule": crontab(minute=30, hour=3),
+            "options": {"expires": 6 * 60 * 60},
+        },
     },
 )
 app.autodiscover_tasks()

@@ -121,6 +121,9 @@ TEMPLATES = [
 # Database: SQLite under var/ for `make run`; PostgreSQL in production and in the test suite.
 DATABASES = {"default": env_database("DATABASE_URL", "sqlite:///var/db.sqlite3", base_dir=BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The PostgreSQL role the application connects as, when it is not the owner that runs migrations:
+# migrations revoke its right to TRUNCATE, UPDATE or DELETE the audit record (README: audit).
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -150,6 +153,12 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link lasts one day
 
 # Idle timeouts: staff 15 minutes, patients 30 (clinic policy; see README).
+# Retention: a deactivated patient's record may be purged (two admins) this many years after
+# deactivation. HIPAA keeps its own documentation 6 years (45 CFR 164.316(b)(2)); state laws on
+# medical records commonly ask 7 to 10 years for adults: set the clinic's own period.
+RECORD_RETENTION_YEARS = env_int("RECORD_RETENTION_YEARS", 10, minimum=6, maximum=100)
+# Break the glass: how long a clinician's emergency access to a chart outside their care team lasts.
+EMERGENCY_ACCESS_MINUTES = env_int("EMERGENCY_ACCESS_MINUTES", 60, minimum=5, maximum=24 * 60)
 STAFF_IDLE_TIMEOUT_MINUTES = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
 PATIENT_IDLE_TIMEOUT_MINUTES = env_int(
     "PATIENT_IDLE_TIMEOUT_MINUTES", 30, minimum=1, maximum=24 * 60
@@ -296,7 +305,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "kap_clinic.api.ApiPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -308,6 +317,10 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.permissions.AllowAny"
         if DEBUG
         else "rest_framework.permissions.IsAuthenticated"
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kap_clinic.api.error_responses_declare",
     ],
 }
 # Unsubscribe links in emails stop working after this many days (a fresh email brings a new one).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,12 +18,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 
 from intake.models import Patient
 from intake.selectors import patients_visible_to
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.api import ApiRouter
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from sessions import services
@@ -75,8 +76,14 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
     course = serializers.SerializerMethodField()
     room = serializers.CharField(source="room.name", read_only=True)
     location = serializers.CharField(source="location.name", read_only=True)
-    medical_monitor = serializers.CharField(source="medical_monitor.full_name", default=None)
-    therapist = serializers.CharField(source="therapist.full_name", default=None)
+    medical_monitor = serializers.CharField(
+        source="medical_monitor.full_name", default=None, allow_null=True, read_only=True
+    )
+    therapist = serializers.CharField(
+        source="therapist.full_name", default=None, allow_null=True, read_only=True
+    )
+    # Empty for sessions in a room: a plain string, since "" is no URI.
+    telehealth_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Appointment
@@ -230,6 +237,8 @@ class CourseSerializer(serializers.ModelSerializer[Course]):
     location = serializers.SlugRelatedField(slug_field="uuid", queryset=Location.objects.all())
     prescriber = serializers.SlugRelatedField(slug_field="uuid", queryset=User.objects.all())
     therapist = serializers.SlugRelatedField(slug_field="uuid", queryset=User.objects.all())
+    # Null for readers who may not see doses (the course page hides it from them too).
+    planned_dose = serializers.DecimalField(max_digits=7, decimal_places=3, allow_null=True)
 
     class Meta:
         model = Course
@@ -245,6 +254,18 @@ class CourseSerializer(serializers.ModelSerializer[Course]):
             "status",
         ]
         read_only_fields = ["uuid", "status"]
+
+    def validate_planned_dose(self, value: Decimal | None) -> Decimal:
+        if value is None:
+            raise serializers.ValidationError("A course needs a planned dose.")
+        return value
+
+    def to_representation(self, instance: Course) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not request.user.has_perm("kap_sessions.view_dose"):
+            data["planned_dose"] = None
+        return data
 
 
 class CourseViewSet(
@@ -271,7 +292,10 @@ class CourseViewSet(
         except ValidationError as error:
             return _error_response(error)
         audit_record(action=AuditAction.CREATE, request=request, obj=course, detail="api")
-        return Response(CourseSerializer(course).data, status=status.HTTP_201_CREATED)
+        return Response(
+            CourseSerializer(course, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -413,7 +437,7 @@ class DosingRecordViewSet(
         return Response(self.get_serializer(record).data)
 
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("courses", CourseViewSet, basename="course")
 router.register("dosing-records", DosingRecordViewSet, basename="dosing-record")

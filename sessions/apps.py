@@ -64,3 +64,14 @@ class KapSessionsConfig(RolePermissionsAppConfig):
         from sessions.monitoring import services as monitoring
 
         monitoring.register()
+        from intake.audit_records import register as audit_records_register
+        from sessions import models
+
+        audit_records_register(
+            [
+                (models.Course, "patient", "Course"),
+                (models.Appointment, "patient", "Appointment"),
+                (models.Readiness, "appointment__patient", "Readiness checklist"),
+                (models.DosingRecord, "appointment__patient", "Dosing record"),
+            ]
+        )

@@ -918,7 +918,7 @@ def rems_form(
     course = record.course
     if not course.protocol.rems_form_required:
         raise PermissionDenied("This protocol has no REMS monitoring form.")
-    audit_record(action=AuditAction.READ, request=request, obj=record, detail="REMS form")
+    audit_record(action=AuditAction.PRINT, request=request, obj=record, detail="REMS form")
     return render(
         request,
         "kap_sessions/rems_form.html",

@@ -1,9 +1,11 @@
 """Care-team access helpers: who may see which patient, for every view and API.
 
 A patient is visible to its care team (assigned prescriber and therapist), to the clinic's front
-desk and admins, and to the patient themself. Records that belong to a patient (an intake, an
-appointment) are scoped through the path to their patient, e.g. ``patient_path="patient__"``.
-Anything not visible answers 404, never 403, so existence does not leak.
+desk and admins, and to the patient themself; and, for a limited time, to a clinician outside the
+team who broke the glass in an emergency (`kap_clinic.audit.models.EmergencyAccess`). Records
+that belong to a patient (an intake, an appointment) are scoped through the path to their
+patient, e.g. ``patient_path="patient__"``. Anything not visible answers 404, never 403, so
+existence does not leak.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.audit.models import EmergencyAccess
 
 M = TypeVar("M", bound=Model)
 View = Callable[..., HttpResponse]
@@ -40,8 +44,20 @@ def care_team_q(*, user: User, patient_path: str = "") -> Q:
     if user.role in (Role.FRONT_DESK, Role.CLINIC_ADMIN):
         return Q()
     if user.role in (Role.THERAPIST, Role.PRESCRIBER):
-        return Q(**{f"{patient_path}prescriber": user}) | Q(**{f"{patient_path}therapist": user})
+        return (
+            Q(**{f"{patient_path}prescriber": user})
+            | Q(**{f"{patient_path}therapist": user})
+            | Q(**{f"{patient_path}uuid__in": emergency_access_patients(user=user)})
+        )
     return Q(pk__in=[])
+
+
+def emergency_access_patients(*, user: User) -> QuerySet[Any]:
+    """UUIDs of the patients ``user`` holds running emergency access to (break the glass), as a
+    subquery: no extra query per page."""
+    return EmergencyAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values(
+        "patient_uuid"
+    )
 
 
 def visible_to(queryset: QuerySet[M], *, user: User, patient_path: str = "") -> QuerySet[M]:

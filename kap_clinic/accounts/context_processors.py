@@ -65,6 +65,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Audit log", "audit:event_list"),
         ("Set-up", "clinic:index"),
         ("Staff security", "accounts:staff_security"),
+        ("Retention", "intake:retention"),
     ],
 }
 

@@ -21,6 +21,11 @@ class AuditAction(models.TextChoices):
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
     LOCKED_OUT = "locked_out", "Locked out"
     EXPORT = "export", "Export"
+    PRINT = "print", "Print"
+    # A clinician outside the care team opened a chart in an emergency ("break the glass").
+    EMERGENCY_ACCESS = "emergency_access", "Emergency access"
+    # A record removed after its retention period; the audit row is its tombstone.
+    PURGE = "purge", "Purge"
 
 
 class AuditEventImmutableError(Exception):
@@ -44,6 +49,12 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     # What was done, in words and ids only: never names, answers or note text.
     detail = models.CharField(max_length=300, blank=True)
+    # The hash chain (tamper evidence): rows are numbered without gaps, and each row's hash covers
+    # its content and the previous row's hash, so any change, gap or deletion shows in
+    # `manage.py audit_verify`. Written by `audit_record` under the chain head's lock.
+    sequence = models.PositiveBigIntegerField(unique=True)
+    previous_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -62,3 +73,64 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditEventImmutableError("Audit events cannot be deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The chain's one head row: the last sequence and hash. Appends lock it, one at a time."""
+
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"audit chain head at {self.last_sequence}"
+
+
+class AuditVerification(models.Model):
+    """One run of the chain check (the daily task and `manage.py audit_verify`)."""
+
+    ran_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ok = models.BooleanField()
+    rows_checked = models.PositiveBigIntegerField(default=0)
+    # The first problem found, in words and sequence numbers only.
+    problem = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-ran_at", "-id"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"audit verification {self.ran_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'FAILED'}"
+
+
+class EmergencyAccess(models.Model):
+    """Break the glass: a clinician outside the care team opened a chart, for a stated reason.
+
+    Time-limited; while it runs, `kap_clinic.accounts.access.care_team_q` lets the clinician see
+    the patient as the care team does. The patient is named by UUID (patients live in intake,
+    above this app).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    patient_uuid = models.UUIDField(db_index=True)
+    reason = models.TextField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [models.Index(fields=["user", "expires_at"])]
+        default_permissions = ("view",)
+        verbose_name_plural = "emergency accesses"
+
+    def __str__(self) -> str:
+        return f"emergency access {self.uuid} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()

@@ -4,4 +4,7 @@ from kap_clinic.audit import views
 
 app_name = "audit"
 
-urlpatterns = [path("", views.event_list, name="event_list")]
+urlpatterns = [
+    path("", views.event_list, name="event_list"),
+    path("export.csv", views.event_export, name="event_export"),
+]

@@ -66,7 +66,8 @@ def daily_digests_queue(*, now: datetime | None = None) -> int:
     for user in User.objects.filter(role__in=CLINICIAN_ROLES, is_active=True):
         if daily_digest_request(user=user, day=local.date(), send_at=now) is not None:
             queued += 1
-    # Clinic admins get a digest only on days it has something for them (the expiry watch).
+    # Clinic admins get a digest on days it has something for them (the expiry watch, the audit
+    # record's daily check).
     for user in User.objects.filter(role=Role.CLINIC_ADMIN, is_active=True):
         sections = digest_sections(user=user, day=local.date())
         if any(section["items"] for section in sections) and daily_digest_request(

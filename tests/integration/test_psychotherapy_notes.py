@@ -113,3 +113,34 @@ def test_the_author_writes_and_changes_a_note_over_http(patient: Patient, therap
     assert client.post(detail, {"body": "Second"}).status_code == 302
     note.refresh_from_db()
     assert note.body == "Second"
+
+
+def test_an_edit_keeps_the_earlier_text_as_a_version_only_the_author_reads(
+    psychotherapy_note: PsychotherapyNote, therapist: User, outsider: User, clinic_admin: User
+) -> None:
+    services.psychotherapy_note_update(
+        note=psychotherapy_note, body="Second draft (synthetic).", by=therapist
+    )
+    services.psychotherapy_note_update(
+        note=psychotherapy_note, body="Third draft (synthetic).", by=therapist
+    )
+    # Saving the same text again keeps no empty version.
+    services.psychotherapy_note_update(
+        note=psychotherapy_note, body="Third draft (synthetic).", by=therapist
+    )
+    versions = list(psychotherapy_note.versions.order_by("number"))
+    assert [(v.number, v.body) for v in versions] == [
+        (1, SECRET),
+        (2, "Second draft (synthetic)."),
+    ]
+    # The services record their own audit rows: one create, two changes.
+    events = AuditEvent.objects.filter(object_id=str(psychotherapy_note.uuid), actor=therapist)
+    assert sorted(events.values_list("action", flat=True)) == ["create", "update", "update"]
+
+    url = reverse("integration:psychotherapy_note_detail", args=[psychotherapy_note.uuid])
+    page = _client(therapist).get(url).content.decode()
+    assert "Earlier versions" in page
+    assert SECRET in page
+    assert "Second draft (synthetic)." in page
+    for other in (outsider, clinic_admin):
+        assert _client(other).get(url).status_code == 404

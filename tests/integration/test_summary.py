@@ -61,10 +61,10 @@ def completed_course(course: Course, prescriber: User) -> Course:
 
 
 def test_the_summary_lists_sessions_doses_adverse_events_and_scores(
-    completed_course: Course, therapist: User
+    completed_course: Course, prescriber: User
 ) -> None:
     content = (
-        _client(therapist)
+        _client(prescriber)
         .get(reverse("integration:course_summary", args=[completed_course.uuid]))
         .content.decode()
     )
@@ -136,3 +136,18 @@ def test_the_summary_uses_only_the_courses_own_scores(
     )
     assert "4 at the end of treatment" in content
     assert "25 at" not in content
+
+
+def test_a_therapist_sees_the_summary_and_letter_without_the_doses(
+    completed_course: Course, therapist: User, prescriber: User, patient: Patient
+) -> None:
+    OutsideProvider.objects.create(
+        patient=patient, kind="primary_care", name="Dr. Family", consent_to_coordinate=True
+    )
+    for name in ("integration:course_summary", "integration:course_letter"):
+        url = reverse(name, args=[completed_course.uuid])
+        content = _client(therapist).get(url).content.decode()
+        assert "Nausea" in content
+        assert "35.00" not in content
+        assert "Dose (mg)" not in content
+        assert "35.00" in _client(prescriber).get(url).content.decode()

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PROJECT_ROOT, subprocess_env
 
 
@@ -74,3 +76,23 @@ def test_migrate_and_seed_demo_work_on_sqlite_and_seeding_twice_changes_nothing(
         "kap_sessions_location": 1,
         "kap_sessions_room": 3,
     }
+
+    # The audit record is append-only on SQLite too, and its chain shows an inserted forgery.
+    verified = _manage(database, "audit_verify")
+    assert verified.returncode == 0, verified.stderr
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "INSERT INTO audit_auditevent (uuid, occurred_at, action, object_type, object_id,"
+            " user_agent, detail, sequence, previous_hash, row_hash)"
+            " VALUES ('0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f', '2026-01-01 00:00:00', 'read',"
+            " 'intake.patient', 'forged', '', '', 100000, 'x', 'y')"
+        )
+        for statement in [
+            "UPDATE audit_auditevent SET detail = 'x'",
+            "DELETE FROM audit_auditevent",
+        ]:
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                connection.execute(statement)
+    forged = _manage(database, "audit_verify")
+    assert forged.returncode != 0
+    assert "missing" in forged.stderr

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import Patient, PatientStatus
@@ -158,6 +159,25 @@ def test_courses_are_created_through_the_api_with_the_services_rules(
     )
     assert created.status_code == 201
     assert client.get("/api/v1/courses/").json()["count"] == 1
+
+
+def test_the_planned_dose_shows_in_the_courses_api_only_to_roles_that_see_it_on_the_page(
+    client: Client,
+    course: Course,
+    prescriber: User,
+    therapist: User,
+    front_desk: User,
+    clinic_admin: User,
+) -> None:
+    url = f"/api/v1/courses/{course.uuid}/"
+    client.force_login(prescriber)
+    assert client.get(url).json()["planned_dose"] == f"{course.planned_dose:.3f}"
+    for user in (therapist, front_desk, clinic_admin):
+        client.force_login(user)
+        assert client.get(url).json()["planned_dose"] is None
+        assert client.get("/api/v1/courses/").json()["results"][0]["planned_dose"] is None
+        page = client.get(reverse("sessions:course_detail", args=[course.uuid])).content.decode()
+        assert "Planned dose" not in page
 
 
 def test_dosing_records_in_the_api_follow_the_roles_and_are_audited(

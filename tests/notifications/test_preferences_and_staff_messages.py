@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from intake.messaging import patient_recipient
 from intake.models import Patient
 from kap_clinic.accounts.models import User
+from kap_clinic.audit.emergency import EMERGENCY_ACCESS_MESSAGE, emergency_access_grant
 from kap_clinic.notifications.content import context_builders, message_render
 from kap_clinic.notifications.digest import (
     DigestSection,
@@ -221,9 +222,20 @@ def test_every_shipped_template_key_has_a_builder_or_is_the_example() -> None:
 
 
 def test_every_shipped_template_renders_with_no_missing_variable(
-    patient: Patient, therapist: User, example_template: str, todays_sessions_section: None
+    patient: Patient,
+    therapist: User,
+    outsider: User,
+    example_template: str,
+    todays_sessions_section: None,
 ) -> None:
     root = Path(settings.BASE_DIR) / "templates" / "notifications"
+    emergency_access_grant(
+        user=outsider,
+        patient_uuid=patient.uuid,
+        reason="A synthetic emergency.",
+        care_team=[therapist],
+        review_path="/",
+    )
     messages = {
         "example.appointment_reminder": queue_for(patient, "t1"),
         SAFETY_ALERT: safety_alert_request(staff_users=[therapist], refs={}, idempotency_key="t2")[
@@ -237,6 +249,9 @@ def test_every_shipped_template_renders_with_no_missing_variable(
                 refs={"date": "2026-06-02"},
                 urgent=True,
             ).id  # type: ignore[union-attr]
+        ),
+        EMERGENCY_ACCESS_MESSAGE: Message.objects.get(
+            template_key=EMERGENCY_ACCESS_MESSAGE, recipient_user=therapist, channel="email"
         ),
     }
     Message.objects.filter(idempotency_key="t3").update(recipient_user=therapist)
