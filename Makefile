@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev assets system-deps run test lint format bench clean
+.PHONY: help install install-dev assets pdf-deps system-deps run test lint format bench clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -45,12 +45,9 @@ assets: node_modules/.installed
 var:
 	mkdir -p var
 
-# PostgreSQL, Redis and Chromium for the test suite, from Debian's packages, when missing.
-system-deps:
+# Pango for WeasyPrint's PDFs (superbills, the chart, notes), from Debian's packages, when missing.
+pdf-deps:
 	@missing=""; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	for package in libpango-1.0-0 libpangoft2-1.0-0; do \
 	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
 	done; \
@@ -60,8 +57,20 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# PostgreSQL, Redis and Chromium for the test suite, from Debian's packages, when missing.
+system-deps: pdf-deps
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
 # --- the two commands ----------------------------------------------------------------------------
-run: install assets var
+run: pdf-deps install assets var
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	HOST=$(HOST) PORT=$(PORT) scripts/run.sh  # SITE_URL follows HOST and PORT unless set

@@ -24,8 +24,16 @@ def audit_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
     """Audit rows with their records named (the patient's name, the record in clinic words)."""
     events = list(events)
     labels = object_labels(events)
+    types = patient_record_types()
     return [
-        {"event": event, "label": labels.get((event.object_type, event.object_id))}
+        {
+            "event": event,
+            "label": labels.get((event.object_type, event.object_id)),
+            # A record no longer found is named by its kind in clinic words, never a bare id.
+            "kind": types[event.object_type].name
+            if event.object_type in types
+            else event.object_type.rsplit(".", 1)[-1].replace("_", " ").capitalize(),
+        }
         for event in events
     ]
 

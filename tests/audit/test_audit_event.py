@@ -48,4 +48,4 @@ def test_the_audit_log_is_for_clinic_admins(
     response = client.get(reverse("audit:event_list"), {"object_id": "abc"})
     assert response.status_code == 200
     # An object no longer found is named by its kind, in clinic words (issue #10).
-    assert "<td>Patient</td>" in response.content.decode()
+    assert "<td>Patient record</td>" in response.content.decode()

@@ -29,7 +29,7 @@ def test_the_audit_log_names_the_staff_member_and_the_patient(
     assert f"{patient.display_name} (MRN {patient.mrn})" in page
     assert "Patient record" in page
     assert f">{patient.uuid}<" not in page
-    assert "intake.patient" not in page
+    assert ">intake.patient" not in page  # the filter's option values may carry it
     assert "audit-table" in page
 
 

@@ -36,7 +36,7 @@ def test_the_review_filters_by_patient_and_shows_names_not_ids(
     content = client.get(reverse("audit:event_list"), {"patient": str(patient.uuid)}).content
     page = content.decode()
     assert "Course of" in page
-    assert f">{patient.legal_last_name}, {patient.legal_first_name}</a>" in page
+    assert f">{patient.display_name} (MRN {patient.mrn})</a>" in page
     assert "Test Therapist" in page
     assert str(other_course.uuid) not in page
     assert other_patient.legal_last_name not in page
@@ -102,7 +102,7 @@ def test_the_export_is_csv_with_names_and_is_itself_audited(
     assert len(rows) == 3
     assert rows[1][1] == "Test Therapist"
     assert rows[1][4] == "Course"
-    assert rows[1][5] == f"{patient.legal_last_name}, {patient.legal_first_name}"
+    assert rows[1][5] == f"{patient.display_name} (MRN {patient.mrn})"
     export = AuditEvent.objects.get(action=AuditAction.EXPORT, actor=clinic_admin)
     assert f"patient_uuid={patient.uuid}" in export.detail
 
