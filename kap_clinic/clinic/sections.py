@@ -44,6 +44,26 @@ def register() -> None:
             order=20,
         )
     )
+    setup_section_register(
+        SetupSection(
+            key="accounts.staff_security",
+            title="Staff sign-in security",
+            description="Who has set up two-factor sign-in; reset a lost authenticator; revoke "
+            "API tokens.",
+            url_name="accounts:staff_security",
+            order=25,
+        )
+    )
+    setup_section_register(
+        SetupSection(
+            key="intake.retention",
+            title="Record retention",
+            description="Deactivated patients, records past the retention period, and purges "
+            "confirmed by a second admin.",
+            url_name="intake:retention",
+            order=90,
+        )
+    )
     wizard_step_register(
         WizardStep(
             key="clinic.organisation",

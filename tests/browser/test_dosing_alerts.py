@@ -29,6 +29,7 @@ from tests.factories import (
     RoomFactory,
     UserFactory,
 )
+from tests.kap_sessions.conftest import backdate_check_in, override_every_no_go
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -73,12 +74,12 @@ def _session_under_way(prescriber: User, therapist: User, front_desk: User) -> D
         by=front_desk,
     )
     services.appointment_check_in(appointment=appointment, by=front_desk)
-    record = DosingRecord.objects.get(appointment=appointment)
+    record = backdate_check_in(DosingRecord.objects.get(appointment=appointment), start)
     readiness = dosing.readiness_for(appointment)
     readiness.weight_kg = Decimal("70")
     readiness.baseline_systolic, readiness.baseline_diastolic = 120, 80
     readiness.save()
-    dosing.readiness_override(readiness=readiness, reason="Test", by=prescriber)
+    override_every_no_go(readiness, prescriber)
     record = dosing.dosing_start(record=record, by=prescriber)
     room_check_record(
         room=room,

@@ -33,6 +33,7 @@ from tests.factories import (
     RoomFactory,
     UserFactory,
 )
+from tests.kap_sessions.conftest import room_emergency_check_complete
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -123,6 +124,7 @@ def _esketamine_session_dosed_130_minutes_ago(prescriber: User, therapist: User)
     type(appointment).objects.filter(id=appointment.id).update(checked_in_at=start)
     DosingRecord.objects.filter(id=record.id).update(arrived_at=start)
     record = dosing.dosing_start(record=DosingRecord.objects.get(id=record.id), by=prescriber)
+    room_emergency_check_complete(room, by=desk)
     dosed = now - timedelta(minutes=130)
     for device in range(2):
         given = dosed + timedelta(minutes=5 * device)
@@ -199,9 +201,9 @@ def test_a_discharge_is_refused_until_sedation_is_reassessed(
     def assess(moaas: int) -> None:
         sitter.goto(url)
         sitter.get_by_label("Assessed at").fill(_local(datetime.now(tz=ZONE)))
-        sitter.get_by_label("MOAA/S (0-5)").fill(str(moaas))
+        sitter.get_by_label(re.compile(r"^Sedation, MOAA/S")).select_option(value=str(moaas))
         for item in (1, 2, 6, 7, 15, 22):
-            sitter.get_by_label(re.compile(rf"^\s*CADSS item {item}\W*$")).fill("0")
+            sitter.get_by_label(re.compile(rf"^CADSS {item}\.")).select_option(value="0")
         sitter.get_by_role("button", name="Record scores").click()
         expect(sitter.get_by_text(f"MOAA/S {moaas}").first).to_be_visible()
 

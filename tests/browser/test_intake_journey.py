@@ -174,7 +174,7 @@ def test_patient_journey_on_a_phone_then_dual_clearance(
     expect(page.get_by_text("PHQ-9 item 9 above 0")).to_be_visible()  # the safety alert
     page.goto(f"{live_server.url}/patients/review/")
     page.get_by_role("link", name="Lakewood, Morgan").click()
-    expect(page.get_by_text("Benzodiazepine in current medications.")).to_be_visible()
+    expect(page.get_by_text("Benzodiazepine in current medications.", exact=True)).to_be_visible()
     assert not overflows_horizontally(page)
     page.get_by_role("link", name="Record medical assessment").click()
     page.get_by_label("Blood pressure, systolic (mmHg)").fill("124")
