@@ -22,9 +22,10 @@ class IntakeConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from intake import digest, messaging, panels, setup  # noqa: F401  (panels register on import)
+        from intake import digest, fhir, messaging, panels, setup  # noqa: F401  (panels register)
 
         messaging.register()
         setup.register()
         messaging.register_content()
         digest.register()
+        fhir.register()

@@ -23,7 +23,8 @@ class IntegrationConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from integration import measures, panels, setup  # noqa: F401  (panels register on import)
+        from integration import fhir, measures, panels, setup  # noqa: F401  (panels register)
 
         measures.register_content()
         setup.register()
+        fhir.register()

@@ -47,9 +47,10 @@ class KapSessionsConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from sessions import digest, panels, reminders  # noqa: F401  (panels register on import)
+        from sessions import digest, fhir, panels, reminders  # noqa: F401  (panels register)
         from sessions.setup import sections as setup_sections
 
         reminders.register()
         digest.register()
         setup_sections.register()
+        fhir.register()
