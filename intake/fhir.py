@@ -223,8 +223,10 @@ def patient_resource(patient: Patient) -> Resource:
 
 
 def _patients(user: User) -> QuerySet[Patient]:
-    return Patient.objects.filter(intake_visible_q(user=user)).select_related(
-        "prescriber", "therapist"
+    return (
+        Patient.objects.filter(intake_visible_q(user=user))
+        .select_related("prescriber", "therapist")
+        .order_by("legal_last_name", "legal_first_name", "id")
     )
 
 
@@ -277,7 +279,9 @@ def questionnaire_response_resource(response: InstrumentResponse) -> Resource:
 def _instrument_responses(intake_only: bool) -> Callable[[User], QuerySet[InstrumentResponse]]:
     def rows(user: User) -> QuerySet[InstrumentResponse]:
         responses = InstrumentResponse.objects.filter(intake__isnull=not intake_only)
-        return clinical_rows(responses, user).select_related("patient")
+        return (
+            clinical_rows(responses, user).select_related("patient").order_by("recorded_at", "id")
+        )
 
     return rows
 
@@ -325,9 +329,11 @@ def consent_resource(signature: ConsentSignature) -> Resource:
 
 
 def _consents(user: User) -> QuerySet[ConsentSignature]:
-    return clinical_rows(
-        ConsentSignature.objects.all(), user, patient_path="intake__patient__"
-    ).select_related("intake__patient", "document")
+    return (
+        clinical_rows(ConsentSignature.objects.all(), user, patient_path="intake__patient__")
+        .select_related("intake__patient", "document")
+        .order_by("signed_at", "id")
+    )
 
 
 def _consent_by_id(rows: QuerySet[ConsentSignature], fhir_id: str) -> QuerySet[Any]:

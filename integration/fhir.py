@@ -276,9 +276,11 @@ def register() -> None:
         FhirSource(
             resource_type="QuestionnaireResponse",
             key="outcome-measure",
-            rows=lambda user: clinical_rows(
-                InstrumentResponse.objects.filter(intake__isnull=True), user
-            ).select_related("patient"),
+            rows=lambda user: (
+                clinical_rows(InstrumentResponse.objects.filter(intake__isnull=True), user)
+                .select_related("patient")
+                .order_by("recorded_at", "id")
+            ),
             to_resource=questionnaire_response_resource,
             by_id=by_uuid(),
             search=QUESTIONNAIRE_RESPONSE_SEARCH,

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "kap_clinic.audit",
     "kap_clinic.notifications",
     "kap_clinic.clinic",
+    "kap_clinic.interop",
     "intake",
     # Our "sessions" app: label kap_sessions, because django.contrib.sessions owns "sessions".
     "sessions.apps.KapSessionsConfig",

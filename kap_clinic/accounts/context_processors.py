@@ -24,6 +24,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Inbox", "notifications:inbox"),
         ("Reading", "notifications:library"),
         ("Reflections", "integration:reflection_list"),
+        ("My record", "records:my_record"),
     ],
     Role.FRONT_DESK: [
         ("Front desk", "accounts:desk"),
@@ -34,6 +35,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Messages", "notifications:message_log"),
         ("Inbox", "notifications:inbox"),
         ("Staff", "clinic:staff_list"),
+        ("Record copies", "records:request_list"),
     ],
     Role.THERAPIST: [
         ("My day", "accounts:clinician"),
@@ -62,6 +64,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Messages", "notifications:message_log"),
         ("Library", "notifications:library"),
         ("Audit log", "audit:event_list"),
+        ("Record copies", "records:request_list"),
         ("Set-up", "clinic:index"),
     ],
 }

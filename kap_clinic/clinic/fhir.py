@@ -48,7 +48,11 @@ def practitioner_resource(user: User) -> Resource:
 
 
 def _practitioners(user: User) -> QuerySet[User]:
-    return User.objects.filter(role__in=CLINICIAN_ROLES).select_related("staff_profile")
+    return (
+        User.objects.filter(role__in=CLINICIAN_ROLES)
+        .select_related("staff_profile")
+        .order_by("full_name", "id")
+    )
 
 
 def _practitioner_name(rows: QuerySet[User], value: str) -> QuerySet[User]:

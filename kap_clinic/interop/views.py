@@ -131,6 +131,28 @@ class FhirReadApi(FhirView):
         raise _FhirError(404, "not-found", f"{resource_type}/{fhir_id} is not known.")
 
 
+class FhirEverythingApi(FhirView):
+    """``Patient/<id>/$everything``: the patient's whole record as one Bundle (not paged)."""
+
+    def get(self, request: Request, fhir_id: str) -> Response:
+        from kap_clinic.interop.everything import patient_bundle
+
+        user: User = request.user  # type: ignore[assignment]
+        bundle = patient_bundle(user=user, patient_id=fhir_id, base=_base_url(request))
+        if bundle is None:
+            raise _FhirError(404, "not-found", f"Patient/{fhir_id} is not known.")
+        audit_record(
+            action=AuditAction.READ,
+            request=request,
+            object_type="fhir.Patient",
+            object_id=fhir_id,
+            detail=f"FHIR $everything, {len(bundle['entry'])} resources",
+        )
+        bundle["type"] = "searchset"
+        bundle["total"] = len(bundle["entry"])
+        return Response(bundle)
+
+
 class FhirSearchApi(FhirView):
     def get(self, request: Request, resource_type: str) -> Response:
         user: User = request.user  # type: ignore[assignment]
