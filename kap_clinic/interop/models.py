@@ -62,3 +62,50 @@ class RecordRequest(models.Model):
 
     def is_overdue(self, today: date) -> bool:
         return self.status == RecordRequestStatus.OPEN and today > self.due_on
+
+
+class ExportStatus(models.TextChoices):
+    ACCEPTED = "accepted", "Waiting for a worker"
+    IN_PROGRESS = "in_progress", "Writing files"
+    COMPLETED = "completed", "Ready to download"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Files deleted (expired)"
+
+
+class ExportLevel(models.TextChoices):
+    SYSTEM = "system", "Whole clinic"
+    PATIENT = "patient", "Every patient"
+    GROUP = "group", "A group of patients"
+
+
+class ExportJob(models.Model):
+    """A FHIR Bulk Data $export: NDJSON files per resource type, written by a worker in chunks.
+
+    ``progress`` is where the worker stands (type, source, last primary key written, next chunk
+    number, counts and file names), saved after each chunk, so a restarted worker resumes there.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="export_jobs"
+    )
+    level = models.CharField(max_length=10, choices=ExportLevel.choices)
+    group_id = models.CharField(max_length=64, blank=True)
+    request_url = models.URLField(max_length=1000)
+    types = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=20, choices=ExportStatus.choices, default=ExportStatus.ACCEPTED
+    )
+    progress = models.JSONField(default=dict)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Export {self.uuid}"
