@@ -65,6 +65,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Library", "notifications:library"),
         ("Audit log", "audit:event_list"),
         ("Record copies", "records:request_list"),
+        ("Exports", "records:export_list"),
         ("Set-up", "clinic:index"),
     ],
 }

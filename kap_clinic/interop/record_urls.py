@@ -9,6 +9,7 @@ urlpatterns = [
     path("mine/download/", record_views.my_record_download, name="my_record_download"),
     path("mine/send/", record_views.record_request_new, name="request_new"),
     path("requests/", record_views.record_request_list, name="request_list"),
+    path("exports/", record_views.export_list, name="export_list"),
     path(
         "requests/<uuid:request_uuid>/sent/",
         record_views.record_request_sent,

@@ -15,8 +15,9 @@ from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.interop.everything import bundle_json, patient_bundle, patient_resources
+from kap_clinic.interop.export import export_job_create, export_progress_text
 from kap_clinic.interop.forms import RecordRequestForm
-from kap_clinic.interop.models import RecordRequest, RecordRequestStatus
+from kap_clinic.interop.models import ExportJob, ExportLevel, RecordRequest, RecordRequestStatus
 from kap_clinic.interop.readable import readable_record
 from kap_clinic.interop.registry import fhir_sources
 from kap_clinic.interop.services import record_request_create, record_request_mark_sent
@@ -117,3 +118,29 @@ def record_request_sent(request: AuthenticatedRequest, request_uuid: str) -> Htt
     record_request_mark_sent(request=record_request, by=request.user)
     messages.success(request, "Marked as sent.")
     return redirect("records:request_list")
+
+
+@role_required(Role.CLINIC_ADMIN)
+def export_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The admin's whole-clinic exports: start one, follow its progress, download its files."""
+    if request.method == "POST":
+        export_job_create(
+            by=request.user,
+            level=ExportLevel.SYSTEM,
+            request_url=request.build_absolute_uri("/fhir/$export"),
+        )
+        messages.success(request, "The export has started; this page shows its progress.")
+        return redirect("records:export_list")
+    jobs = [
+        {
+            "job": job,
+            "progress": export_progress_text(job),
+            "files": [
+                {"type": t, **f}
+                for t in job.types
+                for f in job.progress.get("files", {}).get(t, [])
+            ],
+        }
+        for job in ExportJob.objects.filter(requested_by=request.user)[:20]
+    ]
+    return render(request, "interop/export_list.html", {"jobs": jobs})
