@@ -207,7 +207,7 @@ class FhirSearchApi(FhirView):
             detail=f"FHIR search, {len(entries)} of {total}",
         )
         links = [{"relation": "self", "url": _page_url(request, resource_type, offset, count)}]
-        if offset + count < total:
+        if count and offset + count < total:  # _count=0 asks for the total only
             links.append(
                 {
                     "relation": "next",
@@ -220,8 +220,9 @@ class FhirSearchApi(FhirView):
             "timestamp": timezone.now().isoformat(),
             "total": total,
             "link": links,
-            "entry": entries,
         }
+        if entries:  # FHIR JSON has no empty arrays
+            bundle["entry"] = entries
         return Response(bundle)
 
 

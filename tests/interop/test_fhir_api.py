@@ -185,6 +185,16 @@ def test_paging_follows_next_links_to_every_row(client: Client, record: Record, 
     assert total >= 10
 
 
+def test_count_zero_gives_the_total_without_a_next_link(
+    client: Client, record: Record, clinic_admin: User
+):
+    client.force_login(clinic_admin)
+    bundle = validated(fhir_get(client, "/fhir/Observation?_count=0"))
+    assert bundle["total"] > 0
+    assert "entry" not in bundle
+    assert [link["relation"] for link in bundle["link"]] == ["self"]
+
+
 def test_bad_search_answers_an_operation_outcome(client: Client, clinic_admin: User):
     client.force_login(clinic_admin)
     for url in (
