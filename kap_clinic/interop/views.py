@@ -84,6 +84,8 @@ def sources_for(user: User, resource_type: str) -> list[FhirSource]:
 
 
 class FhirView(APIView):
+    # FHIR publishes its own CapabilityStatement; the OpenAPI schema of /api/ leaves these out.
+    schema = None
     renderer_classes = [FhirJSONRenderer]
     content_negotiation_class = _AlwaysFhirJSON
 
