@@ -22,7 +22,7 @@ class IntakeConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from intake import chart, digest, messaging, panels, setup  # noqa: F401  (panels on import)
+        from intake import chart, digest, fhir, messaging, panels, setup  # noqa: F401
 
         messaging.register()
         setup.register()
@@ -36,3 +36,4 @@ class IntakeConfig(RolePermissionsAppConfig):
         from intake import audit_records
 
         audit_records.register_intake()
+        fhir.register()

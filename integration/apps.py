@@ -38,7 +38,7 @@ class IntegrationConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from integration import chart, measures, panels, setup  # noqa: F401  (panels on import)
+        from integration import chart, fhir, measures, panels, setup  # noqa: F401  (panels on import)
 
         measures.register_content()
         setup.register()
@@ -63,3 +63,4 @@ class IntegrationConfig(RolePermissionsAppConfig):
                 (models.MeasureRequest, "patient", "Outcome measure"),
             ]
         )
+        fhir.register()

@@ -87,6 +87,12 @@ app.conf.update(
             "schedule": crontab(minute=30, hour=3),
             "options": {"expires": 6 * 60 * 60},
         },
+        # FHIR bulk export files past their policy lifetime are deleted (issue 18).
+        "interop-exports-expire": {
+            "task": "interop.exports_expire",
+            "schedule": crontab(minute=20),
+            "options": {"expires": 50 * 60},
+        },
     },
 )
 app.autodiscover_tasks()

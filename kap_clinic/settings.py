@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "kap_clinic.audit",
     "kap_clinic.notifications",
     "kap_clinic.clinic",
+    "kap_clinic.interop",
     "intake",
     # Our "sessions" app: label kap_sessions, because django.contrib.sessions owns "sessions".
     "sessions.apps.KapSessionsConfig",
@@ -205,6 +206,12 @@ STATICFILES_DIRS = [
 # them, behind sign-in; there is no public MEDIA_URL route.
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
+# FHIR Bulk Data exports (issue 18): NDJSON files under var/exports, written in chunks of this
+# many rows, deleted this many hours after they are ready (clinic policy; the Bulk Data spec
+# leaves the time to the server).
+EXPORT_DIR = Path(env_str("EXPORT_DIR", str(VAR_DIR / "exports")))
+EXPORT_CHUNK_ROWS = env_int("EXPORT_CHUNK_ROWS", 1000, minimum=1)
+EXPORT_EXPIRY_HOURS = env_int("EXPORT_EXPIRY_HOURS", 24, minimum=1)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

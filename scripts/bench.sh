@@ -19,3 +19,5 @@ export ALLOWED_HOSTS="localhost,127.0.0.1,testserver"
 export SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0
 
 "$BIN/pytest" tests/notifications/bench_outbox.py -p no:cacheprovider -q -s "$@"
+# Whole-clinic export (issue 18): BENCH_PATIENTS patients (50,000 by default), peak memory printed.
+"$BIN/pytest" tests/interop/bench_clinic_export.py -p no:cacheprovider -q -s

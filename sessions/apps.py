@@ -50,6 +50,7 @@ class KapSessionsConfig(RolePermissionsAppConfig):
         from sessions import (  # noqa: F401  (panels register on import)
             chart,
             digest,
+            fhir,
             lifecycle,
             panels,
             reminders,
@@ -75,3 +76,4 @@ class KapSessionsConfig(RolePermissionsAppConfig):
                 (models.DosingRecord, "appointment__patient", "Dosing record"),
             ]
         )
+        fhir.register()

@@ -25,6 +25,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Inbox", "notifications:inbox"),
         ("Reading", "notifications:library"),
         ("Reflections", "integration:reflection_list"),
+        ("My record", "records:my_record"),
     ],
     Role.FRONT_DESK: [
         ("Front desk", "accounts:desk"),
@@ -35,6 +36,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Messages", "notifications:message_log"),
         ("Inbox", "notifications:inbox"),
         ("Staff", "clinic:staff_list"),
+        ("Record copies", "records:request_list"),
     ],
     Role.THERAPIST: [
         ("My day", "accounts:clinician"),

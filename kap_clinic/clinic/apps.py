@@ -24,7 +24,8 @@ class ClinicConfig(RolePermissionsAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from kap_clinic.clinic import messaging, panels, sections  # noqa: F401  (panels register)
+        from kap_clinic.clinic import fhir, messaging, panels, sections  # noqa: F401  (panels register)
 
         messaging.register()
         sections.register()
+        fhir.register()

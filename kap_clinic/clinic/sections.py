@@ -64,6 +64,25 @@ def register() -> None:
             order=90,
         )
     )
+    setup_section_register(
+        SetupSection(
+            key="records.requests",
+            title="Record copies",
+            description="Patients' requests for their record or a copy to another provider, "
+            "with the 30-day due date.",
+            url_name="records:request_list",
+            order=92,
+        )
+    )
+    setup_section_register(
+        SetupSection(
+            key="records.exports",
+            title="Exports",
+            description="FHIR bulk exports and the whole-clinic export (NDJSON).",
+            url_name="records:export_list",
+            order=94,
+        )
+    )
     wizard_step_register(
         WizardStep(
             key="clinic.organisation",
