@@ -481,3 +481,11 @@ from integration.practices.models import (  # noqa: E402, F401
     PracticeProgramme,
     ProgrammeAssignment,
 )
+
+# Supervision of trainees lives in its own sub-package; imported here so Django finds it.
+from integration.supervision.models import (  # noqa: E402, F401
+    NoteSupervision,
+    NoteVersion,
+    ReviewComment,
+    SupervisionRelationship,
+)
