@@ -1,0 +1,32 @@
+"""Pages of supervision: returning a note for revision, the supervisor's queue."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from integration.selectors import notes_visible_to
+from integration.supervision import services
+from integration.views import _errors, _note_page
+from kap_clinic.accounts.access import AuthenticatedRequest, role_required
+from kap_clinic.accounts.roles import Role
+
+
+@require_POST
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def note_return(request: AuthenticatedRequest, note_uuid: UUID) -> HttpResponse:
+    note = get_object_or_404(notes_visible_to(user=request.user), uuid=note_uuid)
+    comment = services.Comment(
+        section=request.POST.get("section", ""), text=request.POST.get("comment", "")
+    )
+    try:
+        services.note_return(note=note, comments=[comment], by=request.user)
+    except ValidationError as error:
+        return _note_page(request, note, error=_errors(error), status=400)
+    messages.success(request, "Note returned to its author for revision.")
+    return redirect("integration:note_detail", note_uuid=note.uuid)
