@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, Sum
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
+from kap_clinic.clinic.selectors import trainee_ids
 from sessions.models import (
     AdverseEvent,
     Appointment,
@@ -176,6 +178,24 @@ def readiness_override(*, readiness: Readiness, reason: str, by: User) -> Readin
     return readiness
 
 
+def _require_licensed_clinician_present(appointment: Appointment) -> None:
+    """A trainee is never the only clinician at a dosing session (issue #19, Scope).
+
+    Present: the appointment's therapist and medical monitor. Policy
+    ``SUPERVISION_TRAINEE_MAY_DOSE_ALONE`` (default False, the safe choice) lifts the rule.
+    """
+    if getattr(settings, "SUPERVISION_TRAINEE_MAY_DOSE_ALONE", False):
+        return
+    present = [
+        pk for pk in (appointment.therapist_id, appointment.medical_monitor_id) if pk is not None
+    ]
+    if present and set(present) <= trainee_ids(user_ids=present):
+        raise ValidationError(
+            "A trainee cannot be the only clinician at a dosing session: "
+            "add a licensed therapist or medical monitor to the appointment."
+        )
+
+
 @transaction.atomic
 def dosing_start(*, record: DosingRecord, by: User) -> DosingRecord:
     """Go: the session starts when readiness passes or a prescriber has overridden the no-go."""
@@ -185,6 +205,7 @@ def dosing_start(*, record: DosingRecord, by: User) -> DosingRecord:
         raise InvalidTransitionError(
             f"A session that is {record.get_status_display().lower()} cannot start."
         )
+    _require_licensed_clinician_present(record.appointment)
     readiness = readiness_for(record.appointment)
     problems = readiness_problems(readiness)
     if problems and readiness.override_at is None:
