@@ -487,5 +487,6 @@ from integration.supervision.models import (  # noqa: E402, F401
     NoteSupervision,
     NoteVersion,
     ReviewComment,
+    SupervisionMeeting,
     SupervisionRelationship,
 )

@@ -135,3 +135,30 @@ class ReviewComment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment on note {self.note_id}"
+
+
+class MeetingFormat(models.TextChoices):
+    INDIVIDUAL = "individual", "Individual"
+    GROUP = "group", "Group"
+
+
+class SupervisionMeeting(models.Model):
+    """A supervision meeting: cases are named by MRN only, never by patient name."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    supervisees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+    held_on = models.DateField()
+    format = models.CharField(max_length=20, choices=MeetingFormat.choices)
+    minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    case_mrns = models.TextField("cases discussed (MRNs)", blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"Supervision meeting {self.uuid}"

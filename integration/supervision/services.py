@@ -15,13 +15,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from intake.models import Patient
 from integration.models import Note, content_hash
 from integration.supervision.models import (
+    MeetingFormat,
     NoteSupervision,
     NoteVersion,
     ReviewComment,
     ReviewState,
     SupervisionKind,
+    SupervisionMeeting,
     SupervisionMode,
     SupervisionRelationship,
 )
@@ -206,3 +209,52 @@ def note_return(*, note: Note, comments: list[Comment], by: User) -> Note:
     note.save(update_fields=["signed_at", "content_hash"])
     audit_record(action=AuditAction.UPDATE, actor=by, obj=note, detail="note returned for revision")
     return note
+
+
+@transaction.atomic
+def meeting_record(
+    *,
+    supervisees: list[User],
+    held_on: date,
+    format: str,
+    minutes: int,
+    case_mrns: list[str],
+    notes: str = "",
+    by: User,
+) -> SupervisionMeeting:
+    """The supervisor logs a meeting with their current supervisees; cases by MRN only."""
+    errors: dict[str, str] = {}
+    if not supervisees:
+        errors["supervisees"] = "Choose who attended."
+    elif any(
+        not SupervisionRelationship.objects.filter(
+            supervisee=s, supervisor=by, starts_on__lte=held_on
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=held_on))
+        .exists()
+        for s in supervisees
+    ):
+        errors["supervisees"] = "Log meetings only with clinicians you supervise on that date."
+    if format not in MeetingFormat.values:
+        errors["format"] = "Choose individual or group."
+    elif format == MeetingFormat.INDIVIDUAL and len(supervisees) > 1:
+        errors["format"] = "An individual meeting has one supervisee."
+    if minutes < 1:
+        errors["minutes"] = "Give the meeting's length in minutes."
+    mrns = sorted({m.strip() for m in case_mrns if m.strip()})
+    unknown = set(mrns) - set(Patient.objects.filter(mrn__in=mrns).values_list("mrn", flat=True))
+    if unknown:
+        errors["case_mrns"] = "Unknown MRN: " + ", ".join(sorted(unknown)) + "."
+    if errors:
+        raise ValidationError(errors)
+    meeting = SupervisionMeeting.objects.create(
+        supervisor=by,
+        held_on=held_on,
+        format=format,
+        minutes=minutes,
+        case_mrns="\n".join(mrns),
+        notes=notes,
+    )
+    meeting.supervisees.set(supervisees)
+    audit_record(action=AuditAction.CREATE, actor=by, obj=meeting, detail="supervision meeting")
+    return meeting
