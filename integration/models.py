@@ -489,4 +489,5 @@ from integration.supervision.models import (  # noqa: E402, F401
     ReviewComment,
     SupervisionMeeting,
     SupervisionRelationship,
+    SupervisionReport,
 )

@@ -162,3 +162,46 @@ class SupervisionMeeting(models.Model):
 
     def __str__(self) -> str:
         return f"Supervision meeting {self.uuid}"
+
+
+class SupervisionReport(models.Model):
+    """A supervisee's hours and supervision over a period, signed by supervisee and supervisor.
+
+    The hours are frozen when the report is drawn up, so both sign the same figures.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    relationship = models.ForeignKey(
+        SupervisionRelationship, on_delete=models.PROTECT, related_name="reports"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    direct_minutes = models.PositiveIntegerField()
+    indirect_minutes = models.PositiveIntegerField()
+    meeting_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    supervisee_signed_at = models.DateTimeField(null=True, blank=True)
+    supervisor_signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_day", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")), name="supervision_report_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Supervision report {self.uuid}"
+
+    @property
+    def direct_hours(self) -> float:
+        return round(self.direct_minutes / 60, 2)
+
+    @property
+    def indirect_hours(self) -> float:
+        return round(self.indirect_minutes / 60, 2)
+
+    @property
+    def is_signed_by_both(self) -> bool:
+        return self.supervisee_signed_at is not None and self.supervisor_signed_at is not None

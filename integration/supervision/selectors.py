@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from integration.models import Note
 from integration.supervision.models import (
@@ -12,6 +12,7 @@ from integration.supervision.models import (
     ReviewComment,
     ReviewState,
     SupervisionMode,
+    SupervisionReport,
 )
 from integration.supervision.services import note_sections
 from kap_clinic.accounts.models import User
@@ -48,3 +49,10 @@ def supervisor_queue(*, user: User) -> QuerySet[Note]:
         .filter(cosignature_required_from=user, signed_at__isnull=False, cosigned_at__isnull=True)
         .order_by("signed_at", "id")
     )
+
+
+def reports_visible_to(*, user: User) -> QuerySet[SupervisionReport]:
+    """A supervision report is read by its supervisee and supervisor only."""
+    return SupervisionReport.objects.select_related(
+        "relationship__supervisee", "relationship__supervisor"
+    ).filter(Q(relationship__supervisee=user) | Q(relationship__supervisor=user))

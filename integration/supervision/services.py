@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from intake.models import Patient
 from integration.models import Note, content_hash
+from integration.supervision.hours import clinical_hours
 from integration.supervision.models import (
     MeetingFormat,
     NoteSupervision,
@@ -27,6 +28,7 @@ from integration.supervision.models import (
     SupervisionMeeting,
     SupervisionMode,
     SupervisionRelationship,
+    SupervisionReport,
 )
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.models import AuditAction
@@ -258,3 +260,54 @@ def meeting_record(
     meeting.supervisees.set(supervisees)
     audit_record(action=AuditAction.CREATE, actor=by, obj=meeting, detail="supervision meeting")
     return meeting
+
+
+@transaction.atomic
+def report_create(
+    *, relationship: SupervisionRelationship, first_day: date, last_day: date, by: User
+) -> SupervisionReport:
+    """Draws up the period's report with the hours as they stand; either party may."""
+    if by.pk not in (relationship.supervisee_id, relationship.supervisor_id):
+        raise ValidationError("Only the supervisee or the supervisor draws up this report.")
+    if last_day < first_day:
+        raise ValidationError({"last_day": "The period ends before it starts."})
+    hours = clinical_hours(supervisee=relationship.supervisee, first=first_day, last=last_day)
+    meetings = SupervisionMeeting.objects.filter(
+        supervisees=relationship.supervisee,
+        supervisor=relationship.supervisor,
+        held_on__gte=first_day,
+        held_on__lte=last_day,
+    ).count()
+    report = SupervisionReport.objects.create(
+        relationship=relationship,
+        first_day=first_day,
+        last_day=last_day,
+        direct_minutes=int(hours.direct.total_seconds() // 60),
+        indirect_minutes=int(hours.indirect.total_seconds() // 60),
+        meeting_count=meetings,
+    )
+    audit_record(action=AuditAction.CREATE, actor=by, obj=report, detail="supervision report")
+    return report
+
+
+@transaction.atomic
+def report_sign(*, report: SupervisionReport, by: User) -> SupervisionReport:
+    report = (
+        SupervisionReport.objects.select_for_update()
+        .select_related("relationship")
+        .get(pk=report.pk)
+    )
+    if by.pk == report.relationship.supervisee_id:
+        field = "supervisee_signed_at"
+    elif by.pk == report.relationship.supervisor_id:
+        field = "supervisor_signed_at"
+    else:
+        raise ValidationError("Only the supervisee and the supervisor sign this report.")
+    if getattr(report, field) is not None:
+        raise ValidationError("You have signed this report already.")
+    setattr(report, field, timezone.now())
+    report.save(update_fields=[field])
+    audit_record(
+        action=AuditAction.UPDATE, actor=by, obj=report, detail="supervision report signed"
+    )
+    return report

@@ -12,9 +12,13 @@ from django.views.decorators.http import require_POST
 
 from integration.selectors import notes_visible_to
 from integration.supervision import services
+from integration.supervision.selectors import reports_visible_to
 from integration.views import _errors, _note_page
 from kap_clinic.accounts.access import AuthenticatedRequest, role_required
 from kap_clinic.accounts.roles import Role
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
+from kap_clinic.pdf import pdf_response
 
 
 @require_POST
@@ -30,3 +34,27 @@ def note_return(request: AuthenticatedRequest, note_uuid: UUID) -> HttpResponse:
         return _note_page(request, note, error=_errors(error), status=400)
     messages.success(request, "Note returned to its author for revision.")
     return redirect("integration:note_detail", note_uuid=note.uuid)
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def report_pdf(request: AuthenticatedRequest, report_uuid: UUID) -> HttpResponse:
+    report = get_object_or_404(reports_visible_to(user=request.user), uuid=report_uuid)
+    audit_record(action=AuditAction.EXPORT, request=request, obj=report, detail="report PDF")
+    return pdf_response(
+        request,
+        "integration/supervision/report_pdf.html",
+        {"report": report, "relationship": report.relationship},
+        filename=f"supervision-{report.first_day:%Y%m%d}-{report.last_day:%Y%m%d}.pdf",
+    )
+
+
+@require_POST
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def report_sign(request: AuthenticatedRequest, report_uuid: UUID) -> HttpResponse:
+    report = get_object_or_404(reports_visible_to(user=request.user), uuid=report_uuid)
+    try:
+        services.report_sign(report=report, by=request.user)
+    except ValidationError as error:
+        return HttpResponse(_errors(error), status=400)
+    messages.success(request, "Report signed.")
+    return redirect("integration:supervision_report_pdf", report_uuid=report.uuid)

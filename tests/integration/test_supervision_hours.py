@@ -5,12 +5,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 
 from intake.models import Patient
 from integration.supervision import services as supervision
 from integration.supervision.hours import clinical_hours
-from integration.supervision.models import SupervisionMeeting
+from integration.supervision.models import SupervisionMeeting, SupervisionRelationship
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditEvent
@@ -135,3 +136,45 @@ def test_bad_meetings_are_refused_and_nothing_is_saved(
         supervision.meeting_record(**values)  # type: ignore[arg-type]
     assert field in caught.value.message_dict
     assert not SupervisionMeeting.objects.exists()
+
+
+def test_the_period_report_is_signed_by_both_and_printed_for_them_only(
+    course: Course, therapist: User, supervisor: User, prescriber: User
+) -> None:
+    _visit(
+        course,
+        datetime(2026, 3, 2, 10, tzinfo=NEW_YORK),
+        datetime(2026, 3, 2, 11, 30, tzinfo=NEW_YORK),
+    )
+    relationship = SupervisionRelationship.objects.get(supervisee=therapist)
+    report = supervision.report_create(
+        relationship=relationship,
+        first_day=date(2026, 3, 1),
+        last_day=date(2026, 3, 31),
+        by=therapist,
+    )
+    assert (report.direct_minutes, report.direct_hours) == (90, 1.5)
+    with pytest.raises(ValidationError, match="Only the supervisee and the supervisor"):
+        supervision.report_sign(report=report, by=prescriber)
+    supervision.report_sign(report=report, by=therapist)
+    with pytest.raises(ValidationError, match="signed this report already"):
+        supervision.report_sign(report=report, by=therapist)
+    client = Client()
+    client.force_login(supervisor)
+    response = client.post(reverse("integration:supervision_report_sign", args=[report.uuid]))
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.is_signed_by_both
+    pdf = client.get(reverse("integration:supervision_report_pdf", args=[report.uuid]))
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert AuditEvent.objects.filter(object_id=str(report.uuid), action="export").exists()
+    outsider_client = Client()
+    outsider_client.force_login(prescriber)
+    assert (
+        outsider_client.get(
+            reverse("integration:supervision_report_pdf", args=[report.uuid])
+        ).status_code
+        == 404
+    )
