@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -12,6 +13,7 @@ from integration.supervision.models import (
     ReviewComment,
     ReviewState,
     SupervisionMode,
+    SupervisionRelationship,
     SupervisionReport,
 )
 from integration.supervision.services import note_sections
@@ -56,3 +58,13 @@ def reports_visible_to(*, user: User) -> QuerySet[SupervisionReport]:
     return SupervisionReport.objects.select_related(
         "relationship__supervisee", "relationship__supervisor"
     ).filter(Q(relationship__supervisee=user) | Q(relationship__supervisor=user))
+
+
+def caseload_of(*, user: User, on: date) -> QuerySet[SupervisionRelationship]:
+    """The supervisor's relationships in force on the date."""
+    return (
+        SupervisionRelationship.objects.select_related("supervisee")
+        .filter(supervisor=user, starts_on__lte=on)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .order_by("supervisee__full_name", "kind")
+    )

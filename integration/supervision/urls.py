@@ -3,6 +3,7 @@ from django.urls import path
 from integration.supervision import views
 
 urlpatterns = [
+    path("supervision/", views.queue, name="supervision_queue"),
     path("notes/<uuid:note_uuid>/return/", views.note_return, name="note_return"),
     path(
         "supervision/reports/<uuid:report_uuid>/report.pdf",

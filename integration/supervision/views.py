@@ -7,17 +7,22 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from integration.selectors import notes_visible_to
-from integration.supervision import services
-from integration.supervision.selectors import reports_visible_to
+from integration.supervision import (
+    panels,  # noqa: F401  (registers the landing panel)
+    services,
+)
+from integration.supervision.selectors import caseload_of, reports_visible_to, supervisor_queue
 from integration.views import _errors, _note_page
 from kap_clinic.accounts.access import AuthenticatedRequest, role_required
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.pagination import paginate
 from kap_clinic.pdf import pdf_response
 
 
@@ -58,3 +63,14 @@ def report_sign(request: AuthenticatedRequest, report_uuid: UUID) -> HttpRespons
         return HttpResponse(_errors(error), status=400)
     messages.success(request, "Report signed.")
     return redirect("integration:supervision_report_pdf", report_uuid=report.uuid)
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def queue(request: AuthenticatedRequest) -> HttpResponse:
+    """The supervisor's notes to co-sign, approve or review (oldest first) and their caseload."""
+    page = paginate(request, supervisor_queue(user=request.user))
+    caseload = caseload_of(user=request.user, on=timezone.localdate())
+    audit_record(action=AuditAction.READ, request=request, detail="supervision queue viewed")
+    return render(
+        request, "integration/supervision/queue.html", {**page, "caseload": caseload}
+    )
