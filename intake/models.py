@@ -491,6 +491,14 @@ class Assessment(models.Model):
     reason = models.TextField(blank=True)
     exclude_override_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A trainee's clearance counts only once their supervisor co-signs it (issue #19, Scope).
+    cosignature_required_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cosigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -498,6 +506,10 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def awaits_cosignature(self) -> bool:
+        return self.cosignature_required_from_id is not None and self.cosigned_at is None
 
 
 class MedicalAssessment(Assessment):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -40,6 +41,7 @@ from kap_clinic.accounts.roles import Role
 from kap_clinic.accounts.services import user_create
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.clinic.selectors import trainee_ids
 from kap_clinic.notifications.recipients import recipient_for_user
 from kap_clinic.notifications.services import message_request, messages_cancel
 
@@ -531,8 +533,54 @@ def _assessment_record(
         by=by,
     )
     _assign_if_unassigned(patient, by)
-    assessment = model.objects.create(patient=patient, intake=intake, assessed_by=by, **data)
+    cosigner = _clearance_cosigner(by=by, decision=data.get("decision", ""))
+    assessment = model.objects.create(
+        patient=patient,
+        intake=intake,
+        assessed_by=by,
+        cosignature_required_from_id=cosigner,
+        **data,
+    )
     clearance_refresh(patient=patient)
+    return assessment
+
+
+def _clearance_cosigner(*, by: User, decision: str) -> int | None:
+    """A trainee cannot clear a patient alone: their supervisor co-signs the clearance.
+
+    Policy ``SUPERVISION_TRAINEE_MAY_CLEAR_ALONE`` (default False, the safe choice) lifts it.
+    """
+    if decision != Decision.CLEARED or getattr(
+        settings, "SUPERVISION_TRAINEE_MAY_CLEAR_ALONE", False
+    ):
+        return None
+    if not trainee_ids(user_ids=[by.pk]):
+        return None
+    if by.supervisor_id is None:
+        raise ValidationError(
+            "A trainee cannot clear a patient alone, and no supervisor is set to co-sign."
+        )
+    return by.supervisor_id
+
+
+@transaction.atomic
+def assessment_cosign(
+    *, assessment: MedicalAssessment | ClinicalAssessment, by: User
+) -> MedicalAssessment | ClinicalAssessment:
+    """The supervisor co-signs a trainee's clearance; it then counts toward the patient's."""
+    model = type(assessment)
+    assessment = model.objects.select_for_update().get(pk=assessment.pk)
+    if assessment.cosignature_required_from_id is None:
+        raise ValidationError("This assessment needs no co-signature.")
+    if assessment.cosignature_required_from_id != by.pk:
+        raise ValidationError("Only the assessing trainee's supervisor can co-sign this.")
+    if assessment.cosigned_at is not None:
+        raise ValidationError("This assessment is co-signed already.")
+    assessment.cosigned_by = by
+    assessment.cosigned_at = timezone.now()
+    assessment.save(update_fields=["cosigned_by", "cosigned_at"])
+    audit_record(action=AuditAction.UPDATE, actor=by, obj=assessment, detail="clearance co-signed")
+    clearance_refresh(patient=Patient.objects.select_for_update().get(pk=assessment.patient_id))
     return assessment
 
 
@@ -573,7 +621,11 @@ def clearance_decisions(*, patient: Patient) -> tuple[str | None, str | None]:
     clinical = (
         ClinicalAssessment.objects.filter(intake=intake).order_by("-created_at", "-id").first()
     )
-    return (medical.decision if medical else None, clinical.decision if clinical else None)
+    # A trainee's clearance still awaiting the supervisor's co-signature is not yet a decision.
+    return (
+        medical.decision if medical and not medical.awaits_cosignature else None,
+        clinical.decision if clinical and not clinical.awaits_cosignature else None,
+    )
 
 
 @transaction.atomic

@@ -531,3 +531,14 @@ class ClinicianRating(models.Model):
 
     def __str__(self) -> str:
         return f"Clinician rating {self.uuid}"
+
+
+# Supervision of trainees lives in its own sub-package; imported here so Django finds it.
+from integration.supervision.models import (  # noqa: E402, F401
+    NoteSupervision,
+    NoteVersion,
+    ReviewComment,
+    SupervisionMeeting,
+    SupervisionRelationship,
+    SupervisionReport,
+)

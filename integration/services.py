@@ -18,6 +18,7 @@ from integration.models import (
     ReflectionPrompt,
     content_hash,
 )
+from integration.supervision.services import supervision_on_cosign, supervision_on_sign
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
@@ -82,7 +83,7 @@ def note_sign(*, note: Note, by: User) -> Note:
         raise ValidationError("An empty note cannot be signed.")
     note.signed_at = timezone.now()
     note.content_hash = content_hash(note.body)
-    note.cosignature_required_from_id = by.supervisor_id
+    note.cosignature_required_from_id = supervision_on_sign(note=note, by=by)
     note.save(update_fields=["signed_at", "content_hash", "cosignature_required_from"])
     return note
 
@@ -101,6 +102,7 @@ def note_cosign(*, note: Note, by: User) -> Note:
     note.cosigned_by = by
     note.cosigned_at = timezone.now()
     note.save(update_fields=["cosigned_by", "cosigned_at"])
+    supervision_on_cosign(note=note, by=by)
     return note
 
 

@@ -2,11 +2,13 @@ from django.urls import path
 
 from integration import setup, views
 from integration.practices import views as practice_views
+from integration.supervision import urls as supervision_urls
 
 app_name = "integration"
 
 urlpatterns = [
     *setup.urlpatterns,
+    *supervision_urls.urlpatterns,
     path(
         "appointments/<uuid:appointment_uuid>/note/",
         views.appointment_note,

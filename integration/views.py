@@ -39,6 +39,7 @@ from integration.selectors import (
     reflections_of_patient_user,
     reflections_shared_with,
 )
+from integration.supervision.selectors import note_review_context
 from kap_clinic.accounts.access import AuthenticatedRequest, get_visible_or_404, role_required
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
@@ -125,6 +126,7 @@ def _note_page(
         "can_cosign": note.is_signed
         and note.cosigned_at is None
         and note.cosignature_required_from_id == request.user.pk,
+        "review": note_review_context(note=note, user=request.user),
     }
     return render(request, "integration/note_detail.html", context, status=status)
 

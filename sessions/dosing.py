@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, Sum
@@ -21,6 +22,7 @@ from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.clinic.selectors import trainee_ids
 from kap_clinic.templatetags.clinic_time import when
 from sessions.models import (
     AdverseEvent,
@@ -515,6 +517,24 @@ def readiness_override(*, readiness: Readiness, code: str, reason: str, by: User
     return readiness
 
 
+def _require_licensed_clinician_present(appointment: Appointment) -> None:
+    """A trainee is never the only clinician at a dosing session (issue #19, Scope).
+
+    Present: the appointment's therapist and medical monitor. Policy
+    ``SUPERVISION_TRAINEE_MAY_DOSE_ALONE`` (default False, the safe choice) lifts the rule.
+    """
+    if getattr(settings, "SUPERVISION_TRAINEE_MAY_DOSE_ALONE", False):
+        return
+    present = [
+        pk for pk in (appointment.therapist_id, appointment.medical_monitor_id) if pk is not None
+    ]
+    if present and set(present) <= trainee_ids(user_ids=present):
+        raise ValidationError(
+            "A trainee cannot be the only clinician at a dosing session: "
+            "add a licensed therapist or medical monitor to the appointment."
+        )
+
+
 @transaction.atomic
 def dosing_start(*, record: DosingRecord, by: User) -> DosingRecord:
     """Go: the session starts when every no-go reason is cleared or overridden on its own."""
@@ -525,6 +545,7 @@ def dosing_start(*, record: DosingRecord, by: User) -> DosingRecord:
             f"A session that is {record.get_status_display().lower()} cannot start."
         )
     _require_dosing_allowed(record.appointment)
+    _require_licensed_clinician_present(record.appointment)
     readiness = readiness_for(record.appointment)
     blocking = [no_go.message for no_go in readiness_no_go(readiness) if no_go.override is None]
     if blocking:

@@ -16,6 +16,7 @@ from kap_clinic.clinic.models import (
     Organisation,
     ProfessionalLicence,
     StaffProfile,
+    SupervisionStatus,
 )
 
 
@@ -123,3 +124,12 @@ def expired_clinician_ids(*, on: date) -> set[int]:
         )
         expired |= {user_id for user_id, jurisdiction in lapsed - current}
     return expired
+
+
+def trainee_ids(*, user_ids: list[int]) -> set[int]:
+    """Which of these staff are trainees (supervised), from their credentials on set-up."""
+    return set(
+        StaffProfile.objects.filter(
+            user_id__in=user_ids, supervision_status=SupervisionStatus.TRAINEE
+        ).values_list("user_id", flat=True)
+    )

@@ -1,0 +1,70 @@
+"""Reads of supervision: what a note's reviewer and author see, and the supervisor's queue."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from integration.models import Note
+from integration.supervision.models import (
+    NoteSupervision,
+    ReviewComment,
+    ReviewState,
+    SupervisionMode,
+    SupervisionRelationship,
+    SupervisionReport,
+)
+from integration.supervision.services import note_sections
+from kap_clinic.accounts.models import User
+
+
+def note_review_context(*, note: Note, user: User) -> dict[str, Any]:
+    """The review panel of a note: only its author and its supervisor see comments and versions."""
+    supervision = NoteSupervision.objects.filter(note=note).first()
+    if supervision is None or user.pk not in (note.author_id, supervision.supervisor_id):
+        return {"shown": False, "approve_label": "Co-sign note"}
+    comments = list(ReviewComment.objects.filter(note=note).select_related("version", "author"))
+    is_reviewer = user.pk == supervision.supervisor_id
+    return {
+        "shown": True,
+        "supervision": supervision,
+        "comments": comments,
+        "versions": list(note.versions.all()),
+        "sections": note_sections(note),
+        "can_return": is_reviewer
+        and supervision.mode != SupervisionMode.COSIGN
+        and supervision.state == ReviewState.PENDING
+        and note.is_signed
+        and note.cosigned_at is None,
+        "approve_label": "Co-sign note"
+        if supervision.mode == SupervisionMode.COSIGN
+        else "Approve note",
+    }
+
+
+def supervisor_queue(*, user: User) -> QuerySet[Note]:
+    """Notes awaiting this supervisor's co-signature or approval, oldest first."""
+    return (
+        Note.objects.select_related("patient", "appointment", "author", "supervision")
+        .filter(cosignature_required_from=user, signed_at__isnull=False, cosigned_at__isnull=True)
+        .order_by("signed_at", "id")
+    )
+
+
+def reports_visible_to(*, user: User) -> QuerySet[SupervisionReport]:
+    """A supervision report is read by its supervisee and supervisor only."""
+    return SupervisionReport.objects.select_related(
+        "relationship__supervisee", "relationship__supervisor"
+    ).filter(Q(relationship__supervisee=user) | Q(relationship__supervisor=user))
+
+
+def caseload_of(*, user: User, on: date) -> QuerySet[SupervisionRelationship]:
+    """The supervisor's relationships in force on the date."""
+    return (
+        SupervisionRelationship.objects.select_related("supervisee")
+        .filter(supervisor=user, starts_on__lte=on)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .order_by("supervisee__full_name", "kind")
+    )

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from integration.supervision import views
+
+urlpatterns = [
+    path("supervision/", views.queue, name="supervision_queue"),
+    path("notes/<uuid:note_uuid>/return/", views.note_return, name="note_return"),
+    path(
+        "supervision/reports/<uuid:report_uuid>/report.pdf",
+        views.report_pdf,
+        name="supervision_report_pdf",
+    ),
+    path(
+        "supervision/reports/<uuid:report_uuid>/sign/",
+        views.report_sign,
+        name="supervision_report_sign",
+    ),
+]

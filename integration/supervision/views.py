@@ -1,0 +1,74 @@
+"""Pages of supervision: returning a note for revision, the supervisor's queue."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from integration.selectors import notes_visible_to
+from integration.supervision import (
+    panels,  # noqa: F401  (registers the landing panel)
+    services,
+)
+from integration.supervision.selectors import caseload_of, reports_visible_to, supervisor_queue
+from integration.views import _errors, _note_page
+from kap_clinic.accounts.access import AuthenticatedRequest, role_required
+from kap_clinic.accounts.roles import Role
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
+from kap_clinic.pagination import paginate
+from kap_clinic.pdf import pdf_response
+
+
+@require_POST
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def note_return(request: AuthenticatedRequest, note_uuid: UUID) -> HttpResponse:
+    note = get_object_or_404(notes_visible_to(user=request.user), uuid=note_uuid)
+    comment = services.Comment(
+        section=request.POST.get("section", ""), text=request.POST.get("comment", "")
+    )
+    try:
+        services.note_return(note=note, comments=[comment], by=request.user)
+    except ValidationError as error:
+        return _note_page(request, note, error=_errors(error), status=400)
+    messages.success(request, "Note returned to its author for revision.")
+    return redirect("integration:note_detail", note_uuid=note.uuid)
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def report_pdf(request: AuthenticatedRequest, report_uuid: UUID) -> HttpResponse:
+    report = get_object_or_404(reports_visible_to(user=request.user), uuid=report_uuid)
+    audit_record(action=AuditAction.EXPORT, request=request, obj=report, detail="report PDF")
+    return pdf_response(
+        request,
+        "integration/supervision/report_pdf.html",
+        {"report": report, "relationship": report.relationship},
+        filename=f"supervision-{report.first_day:%Y%m%d}-{report.last_day:%Y%m%d}.pdf",
+    )
+
+
+@require_POST
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def report_sign(request: AuthenticatedRequest, report_uuid: UUID) -> HttpResponse:
+    report = get_object_or_404(reports_visible_to(user=request.user), uuid=report_uuid)
+    try:
+        services.report_sign(report=report, by=request.user)
+    except ValidationError as error:
+        return HttpResponse(_errors(error), status=400)
+    messages.success(request, "Report signed.")
+    return redirect("integration:supervision_report_pdf", report_uuid=report.uuid)
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def queue(request: AuthenticatedRequest) -> HttpResponse:
+    """The supervisor's notes to co-sign, approve or review (oldest first) and their caseload."""
+    page = paginate(request, supervisor_queue(user=request.user))
+    caseload = caseload_of(user=request.user, on=timezone.localdate())
+    audit_record(action=AuditAction.READ, request=request, detail="supervision queue viewed")
+    return render(request, "integration/supervision/queue.html", {**page, "caseload": caseload})
