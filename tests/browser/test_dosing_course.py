@@ -201,9 +201,9 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
     expect(sitter.get_by_text("50-300: check the reading.")).to_be_visible()
     # Sedation and dissociation reassessed, resolved, just before discharge.
     sitter.get_by_label("Assessed at").fill(_local(datetime.now(tz=ZONE)))
-    sitter.get_by_label(re.compile(r"^Sedation, MOAA/S")).select_option(value="5")
+    sitter.get_by_label(re.compile(r"^\s*Sedation, MOAA/S")).select_option(value="5")
     for item in (1, 2, 6, 7, 15, 22):
-        sitter.get_by_label(re.compile(rf"^CADSS {item}\.")).select_option(value="0")
+        sitter.get_by_label(re.compile(rf"^\s*CADSS {item}\.")).select_option(value="0")
     sitter.get_by_role("button", name="Record scores").click()
     expect(sitter.get_by_text("MOAA/S 5")).to_be_visible()
 

@@ -201,9 +201,9 @@ def test_a_discharge_is_refused_until_sedation_is_reassessed(
     def assess(moaas: int) -> None:
         sitter.goto(url)
         sitter.get_by_label("Assessed at").fill(_local(datetime.now(tz=ZONE)))
-        sitter.get_by_label(re.compile(r"^Sedation, MOAA/S")).select_option(value=str(moaas))
+        sitter.get_by_label(re.compile(r"^\s*Sedation, MOAA/S")).select_option(value=str(moaas))
         for item in (1, 2, 6, 7, 15, 22):
-            sitter.get_by_label(re.compile(rf"^CADSS {item}\.")).select_option(value="0")
+            sitter.get_by_label(re.compile(rf"^\s*CADSS {item}\.")).select_option(value="0")
         sitter.get_by_role("button", name="Record scores").click()
         expect(sitter.get_by_text(f"MOAA/S {moaas}").first).to_be_visible()
 
