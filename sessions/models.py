@@ -859,3 +859,14 @@ class AdverseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_severity_display()} adverse event"
+
+
+# Billing lives in its own sub-package; importing it here keeps its tables in these migrations.
+from sessions.billing.models import (  # noqa: E402, F401
+    BillingCode,
+    CourseDiagnosis,
+    FeeDefault,
+    PatientSlidingScale,
+    SlidingScalePolicy,
+    SlidingScaleTier,
+)

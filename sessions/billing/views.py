@@ -1,0 +1,263 @@
+"""Billing pages: the code catalogue, fee defaults and sliding scale (set-up), and a course's
+diagnoses. Views audit reads; the services audit writes."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from kap_clinic.accounts.access import AuthenticatedRequest, permission_required
+from kap_clinic.accounts.roles import Role
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
+from kap_clinic.clinic.records import record_form, record_list
+from sessions.billing import services
+from sessions.billing.forms import (
+    BillingCodeForm,
+    CourseDiagnosisForm,
+    FeeDefaultForm,
+    SlidingScalePolicyForm,
+    SlidingScaleTierForm,
+)
+from sessions.billing.models import (
+    BillingCode,
+    CourseDiagnosis,
+    FeeDefault,
+    SlidingScalePolicy,
+    SlidingScaleTier,
+)
+from sessions.models import Course
+
+MANAGE = "kap_sessions.manage_billing"
+
+
+def _money(value: Any) -> str:
+    return "" if value is None else f"${value:,.2f}"
+
+
+@permission_required(MANAGE)
+def code_list(request: AuthenticatedRequest) -> HttpResponse:
+    return record_list(
+        request,
+        title="Billing codes",
+        intro="Procedure codes with their fees and time rules, modifiers, places of service and "
+        "diagnoses. Verify them against the current code books.",
+        queryset=BillingCode.objects.all(),
+        columns=[
+            ("Code", lambda code: code.code),
+            ("Kind", lambda code: code.get_system_display()),
+            ("Description", lambda code: code.description),
+            ("Fee", lambda code: _money(code.fee)),
+            (
+                "Time rule",
+                lambda code: (
+                    ""
+                    if code.min_minutes is None
+                    else f"{code.min_minutes}–{code.max_minutes or ''} min"
+                ),
+            ),
+            ("In use", lambda code: "Yes" if code.is_active else "No"),
+        ],
+        edit_url=lambda code: reverse("sessions:billing:code_edit", args=[code.uuid]),
+        create_url=reverse("sessions:billing:code_create"),
+        create_label="Add a code",
+    )
+
+
+@permission_required(MANAGE)
+def code_create(request: AuthenticatedRequest) -> HttpResponse:
+    return _code_form(request, None)
+
+
+@permission_required(MANAGE)
+def code_edit(request: AuthenticatedRequest, code_uuid: UUID) -> HttpResponse:
+    return _code_form(request, get_object_or_404(BillingCode, uuid=code_uuid))
+
+
+def _code_form(request: AuthenticatedRequest, code: BillingCode | None) -> HttpResponse:
+    back = reverse("sessions:billing:code_list")
+    return record_form(
+        request,
+        form_class=BillingCodeForm,
+        instance=code,
+        title=f"Edit {code.code}" if code else "New billing code",
+        what="billing code",
+        back_url=back,
+        back_label="Billing codes",
+        done_url=back,
+    )
+
+
+@permission_required(MANAGE)
+def fee_default_list(request: AuthenticatedRequest) -> HttpResponse:
+    return record_list(
+        request,
+        title="Default charges",
+        intro="The code each kind of appointment is billed with, for every protocol or one only.",
+        queryset=FeeDefault.objects.select_related("code", "protocol"),
+        columns=[
+            ("Appointment kind", lambda row: row.appointment_kind.replace("_", " ").capitalize()),
+            ("Protocol", lambda row: row.protocol.name if row.protocol else "Any"),
+            ("Code", lambda row: row.code.code),
+            ("Units", lambda row: row.units),
+            ("Fee", lambda row: _money(row.code.fee)),
+        ],
+        edit_url=lambda row: reverse("sessions:billing:fee_default_edit", args=[row.pk]),
+        create_url=reverse("sessions:billing:fee_default_create"),
+        create_label="Add a default charge",
+    )
+
+
+@permission_required(MANAGE)
+def fee_default_create(request: AuthenticatedRequest) -> HttpResponse:
+    return _fee_default_form(request, None)
+
+
+@permission_required(MANAGE)
+def fee_default_edit(request: AuthenticatedRequest, default_id: int) -> HttpResponse:
+    return _fee_default_form(request, get_object_or_404(FeeDefault, pk=default_id))
+
+
+def _fee_default_form(request: AuthenticatedRequest, row: FeeDefault | None) -> HttpResponse:
+    back = reverse("sessions:billing:fee_default_list")
+    return record_form(
+        request,
+        form_class=FeeDefaultForm,
+        instance=row,
+        title="Edit default charge" if row else "New default charge",
+        what="default charge",
+        back_url=back,
+        back_label="Default charges",
+        done_url=back,
+    )
+
+
+@permission_required(MANAGE)
+def tier_list(request: AuthenticatedRequest) -> HttpResponse:
+    return record_list(
+        request,
+        title="Sliding-scale tiers",
+        intro="Discount tiers: by household income against the income line for the household's "
+        "size, or a plain percentage granted by staff.",
+        queryset=SlidingScaleTier.objects.all(),
+        columns=[
+            ("Tier", lambda tier: tier.name),
+            ("Discount", lambda tier: f"{tier.discount_percent}%"),
+            (
+                "Income up to",
+                lambda tier: (
+                    "Granted by staff"
+                    if tier.max_income_percent is None
+                    else f"{tier.max_income_percent}% of the income line"
+                ),
+            ),
+            ("In use", lambda tier: "Yes" if tier.is_active else "No"),
+        ],
+        edit_url=lambda tier: reverse("sessions:billing:tier_edit", args=[tier.pk]),
+        create_url=reverse("sessions:billing:tier_create"),
+        create_label="Add a tier",
+    )
+
+
+@permission_required(MANAGE)
+def tier_create(request: AuthenticatedRequest) -> HttpResponse:
+    return _tier_form(request, None)
+
+
+@permission_required(MANAGE)
+def tier_edit(request: AuthenticatedRequest, tier_id: int) -> HttpResponse:
+    return _tier_form(request, get_object_or_404(SlidingScaleTier, pk=tier_id))
+
+
+def _tier_form(request: AuthenticatedRequest, tier: SlidingScaleTier | None) -> HttpResponse:
+    back = reverse("sessions:billing:tier_list")
+    return record_form(
+        request,
+        form_class=SlidingScaleTierForm,
+        instance=tier,
+        title=f"Edit {tier.name}" if tier else "New sliding-scale tier",
+        what="sliding-scale tier",
+        back_url=back,
+        back_label="Sliding-scale tiers",
+        done_url=back,
+    )
+
+
+@permission_required(MANAGE)
+def policy_edit(request: AuthenticatedRequest) -> HttpResponse:
+    back = reverse("sessions:billing:tier_list")
+    return record_form(
+        request,
+        form_class=SlidingScalePolicyForm,
+        instance=SlidingScalePolicy.objects.first(),
+        title="Sliding-scale income line",
+        what="sliding-scale income line",
+        back_url=back,
+        back_label="Sliding-scale tiers",
+        done_url=back,
+    )
+
+
+def _course_for_diagnoses(request: AuthenticatedRequest, course_uuid: UUID) -> Course:
+    """Billing managers and the course's own clinicians; everyone else 404 (patients) or 403."""
+    course = get_object_or_404(Course.objects.select_related("patient"), uuid=course_uuid)
+    user = request.user
+    if user.has_perm(MANAGE):
+        return course
+    if user.role in (Role.PRESCRIBER, Role.THERAPIST) and user.pk in (
+        course.prescriber_id,
+        course.therapist_id,
+    ):
+        return course
+    if user.role == Role.PATIENT:
+        raise Http404  # patients never learn another's course exists
+    raise PermissionDenied
+
+
+@login_required
+def course_diagnoses(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    course = _course_for_diagnoses(request, course_uuid)
+    form = CourseDiagnosisForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.course_diagnosis_add(
+                by=request.user,
+                course=course,
+                code=form.cleaned_data["code"],
+                is_primary=form.cleaned_data["is_primary"],
+            )
+        except ValidationError as error:
+            form.add_error("code", error.message_dict.get("code", error.messages))
+        else:
+            messages.success(request, "Diagnosis added.")
+            return redirect("sessions:billing:course_diagnoses", course_uuid=course.uuid)
+    diagnoses = CourseDiagnosis.objects.filter(course=course).select_related("code")
+    if request.method == "GET":
+        audit_record(
+            action=AuditAction.READ, request=request, obj=course, detail="course diagnoses viewed"
+        )
+    return render(
+        request,
+        "kap_sessions/billing/course_diagnoses.html",
+        {"course": course, "diagnoses": diagnoses, "form": form},
+    )
+
+
+@login_required
+@require_POST
+def course_diagnosis_remove(
+    request: AuthenticatedRequest, course_uuid: UUID, diagnosis_id: int
+) -> HttpResponse:
+    course = _course_for_diagnoses(request, course_uuid)
+    diagnosis = get_object_or_404(CourseDiagnosis, pk=diagnosis_id, course=course)
+    services.course_diagnosis_remove(by=request.user, diagnosis=diagnosis)
+    messages.success(request, "Diagnosis removed.")
+    return redirect("sessions:billing:course_diagnoses", course_uuid=course.uuid)
