@@ -110,3 +110,10 @@ class SlidingScalePolicyForm(_SaveForm):
             "base_income": "Income line for one person (USD)",
             "per_additional_person": "Added for each further person (USD)",
         }
+
+
+class ChargeAdjustForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Adjustment (USD, negative to reduce)", max_digits=10, decimal_places=2
+    )
+    reason = forms.CharField(label="Reason", max_length=300)

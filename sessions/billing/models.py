@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -215,3 +216,154 @@ class PatientSlidingScale(models.Model):
 
     def __str__(self) -> str:
         return str(self.tier)
+
+
+class ChargeStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    POSTED = "posted", "Posted"
+    DISCARDED = "discarded", "Discarded"
+
+
+class PostedChargeError(Exception):
+    """A posted charge is never edited: adjust it with a new line and a reason."""
+
+
+class Charge(models.Model):
+    """One line of a patient's bill. Proposed lines are reviewed and posted by staff; a posted
+    line is never changed again (an adjustment is a new line pointing at it, with a reason)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("intake.Patient", on_delete=models.PROTECT, related_name="charges")
+    appointment = models.ForeignKey(
+        "kap_sessions.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charges",
+    )
+    code = models.ForeignKey(BillingCode, on_delete=models.PROTECT, related_name="+")
+    modifiers = models.CharField(max_length=40, blank=True)
+    place_of_service = models.CharField(max_length=4, blank=True)
+    date_of_service = models.DateField()
+    rendering_provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    units = models.PositiveSmallIntegerField(default=1)
+    unit_fee = models.DecimalField(max_digits=9, decimal_places=2)
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    discount_reason = models.CharField(max_length=300, blank=True)
+    # The line's total: units x fee less the discount; an adjustment may be negative.
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    adjusts = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="adjustments"
+    )
+    reason = models.CharField("reason", max_length=300, blank=True)
+    basis = models.CharField(
+        max_length=300, blank=True, help_text="How the line was proposed (minutes, dose, hours)."
+    )
+    status = models.CharField(
+        max_length=20, choices=ChargeStatus.choices, default=ChargeStatus.PROPOSED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["date_of_service", "id"]
+        indexes = [models.Index(fields=["patient", "status"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_fee__gte=0), name="charge_fee_not_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="charge_discount_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent=0) | ~Q(discount_reason=""),
+                name="charge_discount_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(adjusts__isnull=True) | ~Q(reason=""),
+                name="charge_adjustment_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code.code} x {self.units}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = Charge.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if stored == ChargeStatus.POSTED:
+                raise PostedChargeError(
+                    "A posted charge cannot be changed; add an adjustment with a reason."
+                )
+        super().save(*args, **kwargs)
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    CARD_OUTSIDE = "card_outside", "Card (taken on a separate terminal)"
+    CHEQUE = "cheque", "Cheque"
+    TRANSFER = "transfer", "Bank transfer"
+
+
+class PaymentKind(models.TextChoices):
+    PAYMENT = "payment", "Payment"
+    REFUND = "refund", "Refund"
+
+
+class Payment(models.Model):
+    """Money received from (or refunded to) a patient. No card data is ever stored: a card is
+    taken on a separate terminal and only its receipt reference is noted."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("intake.Patient", on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices, default=PaymentKind.PAYMENT)
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    is_credit = models.BooleanField(
+        "keep the excess as credit", default=False, help_text="Allow more than the balance due."
+    )
+    reference = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Cheque number or terminal receipt number; no card data.",
+    )
+    refunds = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="refund_lines"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    provider_reference = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ${self.amount}"
+
+
+class PaymentAllocation(models.Model):
+    """The part of a payment applied to one posted charge."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"${self.amount}"

@@ -15,6 +15,12 @@ urlpatterns = [
     path("sliding-scale/new/", views.tier_create, name="tier_create"),
     path("sliding-scale/<int:tier_id>/", views.tier_edit, name="tier_edit"),
     path("sliding-scale/income-line/", views.policy_edit, name="policy_edit"),
+    path(
+        "appointments/<uuid:appointment_uuid>/charges/",
+        views.appointment_charges,
+        name="appointment_charges",
+    ),
+    path("charges/<uuid:charge_uuid>/<slug:action>/", views.charge_action, name="charge_action"),
     path("courses/<uuid:course_uuid>/diagnoses/", views.course_diagnoses, name="course_diagnoses"),
     path(
         "courses/<uuid:course_uuid>/diagnoses/<int:diagnosis_id>/remove/",

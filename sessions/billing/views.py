@@ -22,6 +22,7 @@ from kap_clinic.clinic.records import record_form, record_list
 from sessions.billing import services
 from sessions.billing.forms import (
     BillingCodeForm,
+    ChargeAdjustForm,
     CourseDiagnosisForm,
     FeeDefaultForm,
     SlidingScalePolicyForm,
@@ -29,12 +30,15 @@ from sessions.billing.forms import (
 )
 from sessions.billing.models import (
     BillingCode,
+    Charge,
+    ChargeStatus,
     CourseDiagnosis,
     FeeDefault,
+    PostedChargeError,
     SlidingScalePolicy,
     SlidingScaleTier,
 )
-from sessions.models import Course
+from sessions.models import Appointment, Course
 
 MANAGE = "kap_sessions.manage_billing"
 
@@ -261,3 +265,83 @@ def course_diagnosis_remove(
     services.course_diagnosis_remove(by=request.user, diagnosis=diagnosis)
     messages.success(request, "Diagnosis removed.")
     return redirect("sessions:billing:course_diagnoses", course_uuid=course.uuid)
+
+
+# ------------------------------------------------------------------------------------------------
+# An appointment's charges
+
+
+def _appointment_for_charges(request: AuthenticatedRequest, appointment_uuid: UUID) -> Appointment:
+    """Billing managers; the session's own clinicians (read only); patients 404; others 403."""
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("patient", "course"), uuid=appointment_uuid
+    )
+    user = request.user
+    if user.has_perm(MANAGE):
+        return appointment
+    own = {appointment.therapist_id, appointment.medical_monitor_id}
+    if appointment.course is not None:
+        own |= {appointment.course.prescriber_id, appointment.course.therapist_id}
+    if user.role in (Role.PRESCRIBER, Role.THERAPIST) and user.pk in own:
+        return appointment
+    if user.role == Role.PATIENT:
+        raise Http404
+    raise PermissionDenied
+
+
+@login_required
+def appointment_charges(request: AuthenticatedRequest, appointment_uuid: UUID) -> HttpResponse:
+    appointment = _appointment_for_charges(request, appointment_uuid)
+    charges = (
+        Charge.objects.filter(appointment=appointment)
+        .exclude(status=ChargeStatus.DISCARDED)
+        .select_related("code", "adjusts")
+        .order_by("id")
+    )
+    audit_record(action=AuditAction.READ, request=request, obj=appointment, detail="charges viewed")
+    return render(
+        request,
+        "kap_sessions/billing/appointment_charges.html",
+        {
+            "appointment": appointment,
+            "charges": charges,
+            "can_manage": request.user.has_perm(MANAGE),
+            "adjust_form": ChargeAdjustForm(),
+        },
+    )
+
+
+@permission_required(MANAGE)
+@require_POST
+def charge_action(request: AuthenticatedRequest, charge_uuid: UUID, action: str) -> HttpResponse:
+    charge = get_object_or_404(Charge.objects.select_related("appointment"), uuid=charge_uuid)
+    back = (
+        reverse("sessions:billing:appointment_charges", args=[charge.appointment.uuid])
+        if charge.appointment
+        else reverse("sessions:billing:code_list")
+    )
+    try:
+        if action == "post":
+            services.charge_post(charge=charge, by=request.user)
+            messages.success(request, f"{charge.code.code} posted.")
+        elif action == "discard":
+            services.charge_discard(charge=charge, by=request.user)
+            messages.success(request, f"{charge.code.code} discarded.")
+        elif action == "adjust":
+            form = ChargeAdjustForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, "Enter the adjustment amount and its reason.")
+                return redirect(back)
+            services.charge_adjust(
+                charge=charge,
+                by=request.user,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, f"{charge.code.code} adjusted.")
+        else:
+            raise Http404
+    except (ValidationError, PostedChargeError) as error:
+        text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
+    return redirect(back)
