@@ -13,6 +13,7 @@ from sessions.billing.models import (
     BillingCode,
     CodeSystem,
     FeeDefault,
+    PaymentMethod,
     SlidingScalePolicy,
     SlidingScaleTier,
 )
@@ -117,3 +118,25 @@ class ChargeAdjustForm(forms.Form):
         label="Adjustment (USD, negative to reduce)", max_digits=10, decimal_places=2
     )
     reason = forms.CharField(label="Reason", max_length=300)
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(label="Amount (USD)", max_digits=10, decimal_places=2)
+    method = forms.ChoiceField(label="Paid by", choices=PaymentMethod.choices)
+    reference = forms.CharField(
+        label="Cheque or terminal receipt number",
+        max_length=60,
+        required=False,
+        help_text="Never enter card numbers.",
+    )
+    is_credit = forms.BooleanField(label="Keep any excess as credit", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Record payment")
+
+    def clean_amount(self) -> Any:
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError("A payment is more than zero.")
+        return amount

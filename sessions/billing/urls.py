@@ -21,6 +21,8 @@ urlpatterns = [
         name="appointment_charges",
     ),
     path("charges/<uuid:charge_uuid>/<slug:action>/", views.charge_action, name="charge_action"),
+    path("patients/<uuid:patient_uuid>/statement/", views.statement, name="statement"),
+    path("payments/<uuid:payment_uuid>/receipt/", views.receipt, name="receipt"),
     path("courses/<uuid:course_uuid>/diagnoses/", views.course_diagnoses, name="course_diagnoses"),
     path(
         "courses/<uuid:course_uuid>/diagnoses/<int:diagnosis_id>/remove/",

@@ -14,17 +14,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from intake.models import Patient
 from kap_clinic.accounts.access import AuthenticatedRequest, permission_required
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.clinic.records import record_form, record_list
+from kap_clinic.clinic.selectors import organisation_get
 from sessions.billing import services
 from sessions.billing.forms import (
     BillingCodeForm,
     ChargeAdjustForm,
     CourseDiagnosisForm,
     FeeDefaultForm,
+    PaymentForm,
     SlidingScalePolicyForm,
     SlidingScaleTierForm,
 )
@@ -34,6 +37,7 @@ from sessions.billing.models import (
     ChargeStatus,
     CourseDiagnosis,
     FeeDefault,
+    Payment,
     PostedChargeError,
     SlidingScalePolicy,
     SlidingScaleTier,
@@ -345,3 +349,77 @@ def charge_action(request: AuthenticatedRequest, charge_uuid: UUID, action: str)
         text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         messages.error(request, text)
     return redirect(back)
+
+
+# ------------------------------------------------------------------------------------------------
+# Statements, payments and receipts
+
+
+def _patient_for_money(request: AuthenticatedRequest, patient_uuid: UUID) -> Patient:
+    """Billing managers see every patient's account; a patient only their own; else 404/403."""
+    patient = get_object_or_404(Patient, uuid=patient_uuid)
+    user = request.user
+    if user.has_perm(MANAGE):
+        return patient
+    if user.role == Role.PATIENT:
+        if patient.user_id != user.pk:
+            raise Http404
+        return patient
+    raise PermissionDenied
+
+
+@login_required
+def statement(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    patient = _patient_for_money(request, patient_uuid)
+    charges = (
+        Charge.objects.filter(patient=patient, status=ChargeStatus.POSTED)
+        .select_related("code")
+        .order_by("date_of_service", "id")
+    )
+    payments = Payment.objects.filter(patient=patient).order_by("received_at", "id")
+    can_manage = request.user.has_perm(MANAGE)
+    form = PaymentForm(request.POST or None) if can_manage else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                payment = services.payment_record(
+                    by=request.user, patient=patient, **form.cleaned_data
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, f"Payment of ${payment.amount} recorded.")
+                return redirect("sessions:billing:statement", patient_uuid=patient.uuid)
+    else:
+        audit_record(
+            action=AuditAction.READ, request=request, obj=patient, detail="statement viewed"
+        )
+    return render(
+        request,
+        "kap_sessions/billing/statement.html",
+        {
+            "patient": patient,
+            "charges": charges,
+            "payments": payments,
+            "balance": services.patient_balance(patient),
+            "form": form,
+        },
+    )
+
+
+@login_required
+def receipt(request: AuthenticatedRequest, payment_uuid: UUID) -> HttpResponse:
+    payment = get_object_or_404(
+        Payment.objects.select_related("patient", "received_by"), uuid=payment_uuid
+    )
+    _patient_for_money(request, payment.patient.uuid)
+    allocations = payment.allocations.select_related("charge__code")
+    audit_record(action=AuditAction.READ, request=request, obj=payment, detail="receipt viewed")
+    return render(
+        request,
+        "kap_sessions/billing/receipt.html",
+        {"payment": payment, "allocations": allocations, "organisation": organisation_get()},
+    )
