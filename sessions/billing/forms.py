@@ -140,3 +140,8 @@ class PaymentForm(forms.Form):
         if amount is not None and amount <= 0:
             raise forms.ValidationError("A payment is more than zero.")
         return amount
+
+
+class SuperbillPeriodForm(forms.Form):
+    start = forms.DateField(label="From", required=False)
+    end = forms.DateField(label="To", required=False)

@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("charges/<uuid:charge_uuid>/<slug:action>/", views.charge_action, name="charge_action"),
     path("patients/<uuid:patient_uuid>/statement/", views.statement, name="statement"),
+    path("patients/<uuid:patient_uuid>/superbill/", views.superbill_pdf, name="superbill"),
     path("payments/<uuid:payment_uuid>/receipt/", views.receipt, name="receipt"),
     path("courses/<uuid:course_uuid>/diagnoses/", views.course_diagnoses, name="course_diagnoses"),
     path(

@@ -21,6 +21,7 @@ from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.clinic.records import record_form, record_list
 from kap_clinic.clinic.selectors import organisation_get
+from kap_clinic.pdf import pdf_response
 from sessions.billing import services
 from sessions.billing.forms import (
     BillingCodeForm,
@@ -30,6 +31,7 @@ from sessions.billing.forms import (
     PaymentForm,
     SlidingScalePolicyForm,
     SlidingScaleTierForm,
+    SuperbillPeriodForm,
 )
 from sessions.billing.models import (
     BillingCode,
@@ -42,6 +44,7 @@ from sessions.billing.models import (
     SlidingScalePolicy,
     SlidingScaleTier,
 )
+from sessions.billing.selectors import superbill_for
 from sessions.models import Appointment, Course
 
 MANAGE = "kap_sessions.manage_billing"
@@ -422,4 +425,25 @@ def receipt(request: AuthenticatedRequest, payment_uuid: UUID) -> HttpResponse:
         request,
         "kap_sessions/billing/receipt.html",
         {"payment": payment, "allocations": allocations, "organisation": organisation_get()},
+    )
+
+
+@login_required
+def superbill_pdf(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    patient = _patient_for_money(request, patient_uuid)
+    form = SuperbillPeriodForm(request.GET or None)
+    start = end = None
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    try:
+        bill = superbill_for(patient=patient, start=start, end=end)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("sessions:billing:statement", patient_uuid=patient.uuid)
+    audit_record(action=AuditAction.EXPORT, request=request, obj=patient, detail="superbill PDF")
+    return pdf_response(
+        request,
+        "kap_sessions/pdf/superbill.html",
+        {"bill": bill, "patient": patient},
+        filename=f"superbill-{patient.mrn}.pdf",
     )
