@@ -32,8 +32,9 @@ class KapSessionsConfig(RolePermissionsAppConfig):
     # Set-up data is edited by clinic admins in the Django admin. Dosing records: prescribers see
     # and write all of it; therapists record monitoring; front desk sees status only.
     ROLE_PERMISSIONS: ClassVar[dict[Role, list[str]]] = {
-        Role.CLINIC_ADMIN: [*_VIEW, *_SET_UP, *_SCHEDULE],
-        Role.FRONT_DESK: [*_VIEW, *_SCHEDULE],
+        Role.CLINIC_ADMIN: [*_VIEW, *_SET_UP, *_SCHEDULE, "manage_billing"],
+        # Billing is granted to front desk by default; a clinic can withdraw it.
+        Role.FRONT_DESK: [*_VIEW, *_SCHEDULE, "manage_billing"],
         Role.THERAPIST: [*_VIEW, *_SCHEDULE, "view_dosingrecord", "record_monitoring"],
         Role.PRESCRIBER: [
             *_VIEW,
@@ -55,11 +56,13 @@ class KapSessionsConfig(RolePermissionsAppConfig):
             panels,
             reminders,
         )
+        from sessions.billing import sections as billing_sections
         from sessions.setup import sections as setup_sections
 
         reminders.register()
         digest.register()
         setup_sections.register()
+        billing_sections.register()
         chart.register()
         lifecycle.register()
         from sessions.monitoring import services as monitoring

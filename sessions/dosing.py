@@ -1155,6 +1155,9 @@ def dosing_discharge(
     if appointment.status == AppointmentStatus.IN_PROGRESS:
         appointment.status = AppointmentStatus.COMPLETED
         appointment.save(update_fields=["status"])
+        from sessions.billing.services import charges_propose
+
+        charges_propose(appointment=appointment, by=by)
     _audit(record, by, "discharged")
     return record
 

@@ -1007,6 +1007,18 @@ class AdverseEvent(models.Model):
 
 
 # The monitoring sub-package keeps its models in their own module, in this app (kap_sessions).
+# Billing lives in its own sub-package; importing it here keeps its tables in these migrations.
+from sessions.billing.models import (  # noqa: E402, F401
+    BillingCode,
+    Charge,
+    CourseDiagnosis,
+    FeeDefault,
+    PatientSlidingScale,
+    Payment,
+    PaymentAllocation,
+    SlidingScalePolicy,
+    SlidingScaleTier,
+)
 from sessions.monitoring.models import (  # noqa: E402, F401
     AdverseEventFollowUp,
     RoomEmergencyCheck,

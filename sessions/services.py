@@ -340,6 +340,10 @@ def appointment_status_set(*, appointment: Appointment, status: str, by: User) -
     appointment.save(update_fields=["status"])
     if status == AppointmentStatus.NO_SHOW:
         reminders.appointment_reminders_cancel(appointment)
+    if status == AppointmentStatus.COMPLETED:
+        from sessions.billing.services import charges_propose
+
+        charges_propose(appointment=appointment, by=by)
     return appointment
 
 

@@ -1,0 +1,33 @@
+from django.urls import path
+
+from sessions.billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("codes/", views.code_list, name="code_list"),
+    path("codes/new/", views.code_create, name="code_create"),
+    path("codes/<uuid:code_uuid>/", views.code_edit, name="code_edit"),
+    path("default-charges/", views.fee_default_list, name="fee_default_list"),
+    path("default-charges/new/", views.fee_default_create, name="fee_default_create"),
+    path("default-charges/<int:default_id>/", views.fee_default_edit, name="fee_default_edit"),
+    path("sliding-scale/", views.tier_list, name="tier_list"),
+    path("sliding-scale/new/", views.tier_create, name="tier_create"),
+    path("sliding-scale/<int:tier_id>/", views.tier_edit, name="tier_edit"),
+    path("sliding-scale/income-line/", views.policy_edit, name="policy_edit"),
+    path(
+        "appointments/<uuid:appointment_uuid>/charges/",
+        views.appointment_charges,
+        name="appointment_charges",
+    ),
+    path("charges/<uuid:charge_uuid>/<slug:action>/", views.charge_action, name="charge_action"),
+    path("patients/<uuid:patient_uuid>/statement/", views.statement, name="statement"),
+    path("patients/<uuid:patient_uuid>/superbill/", views.superbill_pdf, name="superbill"),
+    path("payments/<uuid:payment_uuid>/receipt/", views.receipt, name="receipt"),
+    path("courses/<uuid:course_uuid>/diagnoses/", views.course_diagnoses, name="course_diagnoses"),
+    path(
+        "courses/<uuid:course_uuid>/diagnoses/<int:diagnosis_id>/remove/",
+        views.course_diagnosis_remove,
+        name="course_diagnosis_remove",
+    ),
+]
