@@ -39,8 +39,10 @@ def audit_record(
     ip_address = None
     user_agent = ""
     if request is not None:
-        if actor is None and request.user.is_authenticated:
-            actor = request.user
+        # A request from outside the middleware (a failed sign-in's signal) may carry no user.
+        request_user = getattr(request, "user", None)
+        if actor is None and request_user is not None and request_user.is_authenticated:
+            actor = request_user
         ip_address = request.META.get("REMOTE_ADDR") or None
         user_agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
     return audit_event_append(

@@ -8,12 +8,12 @@ import json
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from fhir.resources.R4B import get_fhir_model_class
-from rest_framework.authtoken.models import Token
 
 from intake.models import Patient
 from kap_clinic.accounts.models import User
+from kap_clinic.accounts.tokens.services import api_token_create
 from kap_clinic.audit.models import AuditEvent
 from kap_clinic.interop.registry import fhir_resource_types
 from tests.interop.conftest import PSYCHOTHERAPY_SECRET, Record, build_record
@@ -220,9 +220,11 @@ def test_anonymous_callers_get_401_operation_outcome(client: Client, record: Rec
 
 
 def test_a_system_reads_with_a_token(client: Client, record: Record, clinic_admin: User):
-    token = Token.objects.create(user=clinic_admin)
+    request = RequestFactory().post("/accounts/security/")
+    request.user = clinic_admin
+    _token, secret = api_token_create(request=request, user=clinic_admin, name="Records system")
     response = client.get(
-        f"/fhir/Patient/{record.patient.uuid}", HTTP_AUTHORIZATION=f"Token {token.key}"
+        f"/fhir/Patient/{record.patient.uuid}", HTTP_AUTHORIZATION=f"Token {secret}"
     )
     assert response.status_code == 200
     assert json.loads(response.content)["id"] == str(record.patient.uuid)
