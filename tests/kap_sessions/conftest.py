@@ -50,14 +50,15 @@ def backdate_check_in(record: DosingRecord, moment: datetime) -> DosingRecord:
     return DosingRecord.objects.get(id=record.id)
 
 
-def room_emergency_check_complete(room: Room, *, by: User) -> None:
-    """Today's emergency checklist of ``room``, every item present (doses need it)."""
+def room_emergency_check_complete(room: Room, *, by: User, on: datetime | None = None) -> None:
+    """The emergency checklist of ``room`` for the day of ``on`` (today by default), every item
+    present (doses need it)."""
     from sessions.models import DosingPolicy
     from sessions.monitoring.services import room_check_record, room_local_day
 
     room_check_record(
         room=room,
-        day=room_local_day(room, timezone.now()),
+        day=room_local_day(room, on or timezone.now()),
         by=by,
         pulse_oximeter=True,
         blood_pressure_cuff=True,

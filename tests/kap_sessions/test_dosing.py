@@ -20,7 +20,7 @@ from sessions.models import (
     VitalsEntry,
 )
 from sessions.services import InvalidTransitionError
-from tests.kap_sessions.conftest import NEW_YORK, backdate_check_in
+from tests.kap_sessions.conftest import NEW_YORK, backdate_check_in, room_emergency_check_complete
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,9 @@ def checked_in(
     **baseline: object,
 ) -> DosingRecord:
     start = start or timezone.now() - timedelta(minutes=150)
+    if start.astimezone(NEW_YORK).date() != timezone.now().astimezone(NEW_YORK).date():
+        # A session on another day needs that day's room emergency checklist too.
+        room_emergency_check_complete(room, by=front_desk, on=start)
     appointment = services.appointment_book(
         patient=course.patient,
         kind=AppointmentKind.DOSING,

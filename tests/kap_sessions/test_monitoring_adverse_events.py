@@ -127,6 +127,5 @@ def test_the_rems_form_reports_a_serious_event(
     client.force_login(prescriber)
     page = client.get(f"/sessions/dosing/{record.uuid}/rems/")
     assert page.status_code == 200
-    assert [e.description for e in page.context["serious_adverse_events"]] == [
-        "Severe hypertension"
-    ]
+    fields = {field.label: field for field in page.context["fields"]}
+    assert "Severe hypertension" in fields["Serious adverse events"].value

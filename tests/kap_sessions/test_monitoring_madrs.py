@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from intake.models import InstrumentResponse
 from integration.models import ClinicianRating
-from integration.outcomes import patient_trends
+from integration.outcomes import course_outcomes, patient_trends
 from integration.ratings import madrs_record
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.models import AuditEvent
@@ -59,11 +59,13 @@ def test_madrs_counts_in_the_patients_outcomes_with_response_at_a_50_percent_fal
         recorded_at=timezone.now() + timedelta(minutes=1)
     )
     # The course's appointment counts as dosed once it is in progress or completed.
-    trends = {trend.instrument_key: trend for trend in patient_trends(course.patient)}
-    madrs = trends["madrs"]
-    assert madrs.outcome.baseline is not None
-    assert (madrs.outcome.baseline.value, madrs.outcome.latest.value) == (30, 10)  # type: ignore[union-attr]
-    assert madrs.outcome.response
+    trends, _results = patient_trends(course.patient)
+    assert "madrs" in {trend.instrument_key for trend in trends}
+    madrs = course_outcomes(course)[1]["madrs"]
+    assert madrs.baseline is not None
+    assert madrs.end is not None
+    assert (madrs.baseline.value, madrs.end.value) == (30, 10)
+    assert madrs.response
 
 
 def test_the_madrs_page_is_linked_from_the_dosing_page_and_records_a_rating(
