@@ -52,20 +52,40 @@ def backdate_check_in(record: DosingRecord, moment: datetime) -> DosingRecord:
 
 def room_emergency_check_complete(room: Room, *, by: User, on: datetime | None = None) -> None:
     """The emergency checklist of ``room`` for the day of ``on`` (today by default), every item
-    present (doses need it)."""
+    present (doses need it). A past day's row is written directly: the service only records
+    today's, as staff do."""
     from sessions.models import DosingPolicy
+    from sessions.monitoring.models import RoomEmergencyCheck
     from sessions.monitoring.services import room_check_record, room_local_day
 
+    day = room_local_day(room, on or timezone.now())
+    medicines = DosingPolicy.current().rescue_medicines
+    if day != room_local_day(room, timezone.now()):
+        RoomEmergencyCheck.objects.get_or_create(
+            room=room,
+            day=day,
+            defaults={
+                "checked_by": by,
+                "pulse_oximeter": True,
+                "blood_pressure_cuff": True,
+                "oxygen": True,
+                "suction": True,
+                "aed": True,
+                "rescue_medicines_required": medicines,
+                "rescue_medicines_present": medicines,
+            },
+        )
+        return
     room_check_record(
         room=room,
-        day=room_local_day(room, on or timezone.now()),
+        day=day,
         by=by,
         pulse_oximeter=True,
         blood_pressure_cuff=True,
         oxygen=True,
         suction=True,
         aed=True,
-        rescue_medicines_present=DosingPolicy.current().rescue_medicines,
+        rescue_medicines_present=medicines,
     )
 
 
