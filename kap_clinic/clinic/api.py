@@ -15,13 +15,13 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import STAFF_ROLES, Role
+from kap_clinic.api import ApiPagination
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.clinic.models import DeaRegistration, ProfessionalLicence
@@ -76,10 +76,23 @@ def _staff_user(request: Request) -> User:
     return user
 
 
+class StaffPageSerializer(serializers.Serializer[dict[str, Any]]):
+    """One page of staff, as the list answers (limit/offset pagination)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = StaffSerializer(many=True)
+
+
 class StaffListApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("role", str, description="a staff role")],
-        responses=StaffSerializer(many=True),
+        parameters=[
+            OpenApiParameter("role", str, description="a staff role"),
+            OpenApiParameter("limit", int, description="rows per page (at most 200)"),
+            OpenApiParameter("offset", int, description="rows to skip"),
+        ],
+        responses=StaffPageSerializer,
     )
     def get(self, request: Request) -> Response:
         user = _staff_user(request)
@@ -90,7 +103,8 @@ class StaffListApi(APIView):
         queryset = User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("full_name")
         if "role" in filters.validated_data:
             queryset = queryset.filter(role=filters.validated_data["role"])
-        paginator = LimitOffsetPagination()
+        # The project's pagination: limit capped, offset bounded (never a 500 on overflow).
+        paginator = ApiPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(StaffSerializer(page, many=True).data)
 
