@@ -61,3 +61,6 @@ class DosingPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+from sessions.ledger import admin as ledger_admin  # noqa: E402, F401  (read-only registrations)

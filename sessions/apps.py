@@ -20,6 +20,18 @@ _SET_UP = [
     for action in ("view", "add", "change")
 ]
 
+# Clinic admins set up safes, products and the count policy, read the ledger and resolve count
+# discrepancies; they do not post movements.
+_LEDGER_ADMIN = [
+    *(
+        f"{action}_{model}"
+        for model in ("safe", "product", "ledgerpolicy")
+        for action in ("view", "add", "change")
+    ),
+    "view_ledgerentry",
+    "resolve_discrepancy",
+]
+
 
 class KapSessionsConfig(RolePermissionsAppConfig):
     # The directory and import path stay "sessions"; the label cannot, because
@@ -32,7 +44,7 @@ class KapSessionsConfig(RolePermissionsAppConfig):
     # Set-up data is edited by clinic admins in the Django admin. Dosing records: prescribers see
     # and write all of it; therapists record monitoring; front desk sees status only.
     ROLE_PERMISSIONS: ClassVar[dict[Role, list[str]]] = {
-        Role.CLINIC_ADMIN: [*_VIEW, *_SET_UP, *_SCHEDULE, "manage_billing"],
+        Role.CLINIC_ADMIN: [*_VIEW, *_SET_UP, *_SCHEDULE, "manage_billing", *_LEDGER_ADMIN],
         # Billing is granted to front desk by default; a clinic can withdraw it.
         Role.FRONT_DESK: [*_VIEW, *_SCHEDULE, "manage_billing"],
         Role.THERAPIST: [*_VIEW, *_SCHEDULE, "view_dosingrecord", "record_monitoring"],
@@ -43,6 +55,9 @@ class KapSessionsConfig(RolePermissionsAppConfig):
             "record_monitoring",
             "view_dose",
             "administer_dose",
+            # The controlled-substance ledger; others by the "Controlled substances" group.
+            "post_controlled_substance",
+            "view_ledgerentry",
         ],
     }
 
@@ -63,6 +78,17 @@ class KapSessionsConfig(RolePermissionsAppConfig):
         digest.register()
         setup_sections.register()
         billing_sections.register()
+        from django.db.models.signals import post_migrate
+
+        from sessions.ledger import sections as ledger_sections
+        from sessions.ledger.permissions import controlled_substances_group_grant
+
+        ledger_sections.register()
+        post_migrate.connect(
+            controlled_substances_group_grant,
+            sender=self,
+            dispatch_uid="kap_sessions.controlled_substances_group",
+        )
         chart.register()
         lifecycle.register()
         from sessions.monitoring import services as monitoring

@@ -24,6 +24,8 @@ from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.clinic.selectors import trainee_ids
 from kap_clinic.templatetags.clinic_time import when
+from sessions.ledger import services as ledger
+from sessions.ledger.models import StockLot
 from sessions.models import (
     AdverseEvent,
     Appointment,
@@ -588,13 +590,21 @@ def dose_administer(
     by: User,
     waste_mg: object = 0,
     waste_witnessed_by: User | None = None,
+    stock_lot: StockLot | None = None,
+    waste_witness_password: str = "",
 ) -> DoseAdministration:
-    """Records one administration (for esketamine: one device), refused outside the protocol."""
+    """Records one administration (for esketamine: one device), refused outside the protocol.
+    Where the location keeps the drug in the controlled-substance ledger, the dose names the lot
+    it came from and is posted to the ledger in the same transaction."""
     _require_prescriber(by, "record a dose")
     record = DosingRecord.objects.select_for_update().get(id=record.id)
     _require_in_progress(record)
     _require_dosing_allowed(record.appointment)
     protocol = _protocol(record)
+    if stock_lot is not None:
+        lot_number = stock_lot.lot_number
+    elif ledger.ledger_in_use(location_id=record.appointment.location_id, drug=protocol.drug):
+        raise ValidationError("Choose the lot from the safe the dose was taken from.")
     _check_time(record, started_at, "The dose start")
     _check_time(record, ended_at, "The dose end")
     try:
@@ -678,6 +688,10 @@ def dose_administer(
         waste_mg=waste,
         waste_witnessed_by=waste_witnessed_by,
     )
+    if stock_lot is not None:
+        ledger.administration_post(
+            dose=dose_row, stock_lot=stock_lot, by=by, witness_password=waste_witness_password
+        )
     _audit(record, by, "dose recorded")
     return dose_row
 

@@ -14,6 +14,7 @@ from intake.models import Patient
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.clinic.fields import ClinicianChoiceField
+from sessions.ledger.models import StockLot
 from sessions.models import (
     AppointmentKind,
     Course,
@@ -321,11 +322,24 @@ class AbandonForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Why no dose today")
 
 
+class LotChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        expires = f"{obj.expires_on:%d %b %Y}"
+        return f"{obj.lot_number} · {obj.product.name} · {obj.safe.name} · expires {expires}"
+
+
 class DoseForm(forms.Form):
     prefix = "dose"  # several forms share the dosing page
 
     dose_mg = forms.DecimalField(max_digits=7, decimal_places=2, label="Dose (mg)")
-    lot_number = forms.CharField(max_length=60, label="Lot number")
+    # The lot from the safe where the location keeps the drug in the ledger (the page narrows the
+    # choices); the lot number is typed only where it does not.
+    stock_lot = LotChoiceField(
+        queryset=StockLot.objects.select_related("product", "safe"),
+        required=False,
+        label="Lot from the safe",
+    )
+    lot_number = forms.CharField(max_length=60, required=False, label="Lot number")
     started_at = forms.DateTimeField(widget=DATETIME, label="Dose started")
     ended_at = forms.DateTimeField(widget=DATETIME, label="Dose ended")
     waste_mg = forms.DecimalField(
@@ -335,6 +349,9 @@ class DoseForm(forms.Form):
         queryset=User.objects.filter(role__in=[Role.PRESCRIBER, Role.THERAPIST], is_active=True),
         required=False,
         label="Waste witnessed by",
+    )
+    waste_witness_password = forms.CharField(
+        required=False, widget=forms.PasswordInput, label="Witness's password"
     )
 
 

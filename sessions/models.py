@@ -1019,6 +1019,16 @@ from sessions.billing.models import (  # noqa: E402, F401
     SlidingScalePolicy,
     SlidingScaleTier,
 )
+from sessions.ledger.models import (  # noqa: E402, F401
+    Incident,
+    LedgerEntry,
+    LedgerPolicy,
+    Product,
+    Safe,
+    StockCount,
+    StockCountLine,
+    StockLot,
+)
 from sessions.monitoring.models import (  # noqa: E402, F401
     AdverseEventFollowUp,
     RoomEmergencyCheck,

@@ -28,6 +28,7 @@ from kap_clinic.confirm import confirmation_required
 from kap_clinic.pdf import pdf_response
 from sessions import dosing, forms, services
 from sessions.availability import course_plan, free_slots
+from sessions.ledger import services as ledger_services
 from sessions.models import (
     Appointment,
     AppointmentStatus,
@@ -679,6 +680,7 @@ def _dosing_page(
         }
     )
     blank.update(bound or {})
+    _dose_form_lots(blank["dose_form"], record)
     readiness = dosing.readiness_for(appointment)
     course = record.course
     in_progress = record.status == DosingStatus.IN_PROGRESS
@@ -710,6 +712,19 @@ def _dosing_page(
     return render(
         request, "kap_sessions/dosing_record.html", context, status=400 if errors else 200
     )
+
+
+def _dose_form_lots(form: Any, record: DosingRecord) -> None:
+    """Where the location keeps the drug in the ledger the dose names a lot from its safes;
+    elsewhere the lot number is typed."""
+    location_id, drug = record.appointment.location_id, record.course.protocol.drug
+    if ledger_services.ledger_in_use(location_id=location_id, drug=drug):
+        form.fields["stock_lot"].queryset = ledger_services.lots_for_dose(
+            location_id=location_id, drug=drug
+        )
+        form.fields.pop("lot_number", None)
+    else:
+        form.fields.pop("stock_lot", None)
 
 
 def _discharge_form_for(

@@ -55,6 +55,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Outcomes", "integration:clinic_outcomes"),
         ("Inbox", "notifications:inbox"),
         ("My credentials", "clinic:my_credentials"),
+        ("Controlled substances", "sessions:ledger:index"),
     ],
     Role.CLINIC_ADMIN: [
         ("Clinic", "accounts:clinic_admin"),
