@@ -87,6 +87,13 @@ app.conf.update(
             "schedule": crontab(minute=30, hour=3),
             "options": {"expires": 6 * 60 * 60},
         },
+        # Day-5 and day-7 reminders of unsubmitted esketamine REMS forms (each once; the task
+        # reads each location's zone, so hourly runs catch the local day's change).
+        "sessions-rems-reminders": {
+            "task": "sessions.rems_reminders_send",
+            "schedule": crontab(minute=40),
+            "options": {"expires": 50 * 60},
+        },
         # FHIR bulk export files past their policy lifetime are deleted (issue 18).
         "interop-exports-expire": {
             "task": "interop.exports_expire",

@@ -298,6 +298,14 @@ if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and
         "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and SMS_FROM_NUMBER."
     )
 
+# Esketamine REMS monitoring forms are sent through this backend: "console" (logs that a form
+# went, answers a made-up confirmation number; development) until a fax or portal one is added.
+REMS_TRANSMISSION_BACKEND = env_str("REMS_TRANSMISSION_BACKEND", "console")
+if REMS_TRANSMISSION_BACKEND not in {"console"}:
+    raise ImproperlyConfigured(
+        f"REMS_TRANSMISSION_BACKEND must be console, got {REMS_TRANSMISSION_BACKEND!r}."
+    )
+
 # Production (DEBUG off) refuses to start with the console SMS backend (it would print messages)
 # or the file email backend (reset links on disk) unless explicitly allowed (the test suite does).
 ALLOW_CONSOLE_SMS = env_bool("ALLOW_CONSOLE_SMS", False)

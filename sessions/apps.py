@@ -106,3 +106,9 @@ class KapSessionsConfig(RolePermissionsAppConfig):
             ]
         )
         fhir.register()
+        from sessions.rems import chart as rems_chart
+        from sessions.rems import content as rems_content
+        from sessions.rems import tasks as rems_tasks  # noqa: F401  (registers the task)
+
+        rems_chart.register()
+        rems_content.register()

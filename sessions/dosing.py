@@ -548,6 +548,11 @@ def dosing_start(*, record: DosingRecord, by: User) -> DosingRecord:
         )
     _require_dosing_allowed(record.appointment)
     _require_licensed_clinician_present(record.appointment)
+    from sessions.rems.selectors import rems_dosing_problems
+
+    rems_problems = rems_dosing_problems(record.appointment)
+    if rems_problems:
+        raise ValidationError(rems_problems)
     readiness = readiness_for(record.appointment)
     blocking = [no_go.message for no_go in readiness_no_go(readiness) if no_go.override is None]
     if blocking:
@@ -1172,6 +1177,10 @@ def dosing_discharge(
         from sessions.billing.services import charges_propose
 
         charges_propose(appointment=appointment, by=by)
+    if _protocol(record).rems_form_required:
+        from sessions.rems.services import rems_form_open
+
+        rems_form_open(record=record)
     _audit(record, by, "discharged")
     return record
 
@@ -1187,12 +1196,40 @@ NOT_ASSESSED = "Not assessed"
 NOT_DISCHARGED = "Not recorded: the patient is not yet discharged"
 
 
+def _blood_pressure(entry: VitalsEntry | None, zone: ZoneInfo) -> str:
+    if entry is None:
+        return ""
+    return (
+        f"{entry.blood_pressure_systolic}/{entry.blood_pressure_diastolic} mmHg "
+        f"({local_when(entry.taken_at, zone)})"
+    )
+
+
+def peak_blood_pressure_entry(record: DosingRecord) -> VitalsEntry | None:
+    """The reading that counts as the blood pressure about 40 minutes after dosing (CLINICAL.md):
+    the first taken in that check's window of the vitals schedule."""
+    schedule = vitals_schedule(record)
+    for index, due in enumerate(schedule):
+        if not due.is_peak_blood_pressure:
+            continue
+        end = schedule[index + 1].due_at if index + 1 < len(schedule) else due.due_at
+        end = max(end, due.due_at + VITALS_GRACE)
+        entries = sorted(record.vitals.all(), key=lambda entry: entry.taken_at)
+        return next(
+            (e for e in entries if due.due_at - VITALS_GRACE <= e.taken_at < end),
+            None,
+        )
+    return None
+
+
 def rems_form_fields(record: DosingRecord) -> list[RemsField]:
-    """The fields of the REMS Patient Monitoring Form (CLINICAL.md), "Not assessed" where the
-    record holds nothing: never a "No" for a question nobody asked."""
+    """The fields of the REMS Patient Monitoring Form (CLINICAL.md), filled from the dosing
+    record, "Not assessed" where the record holds nothing: never a "No" for a question nobody
+    asked. A field marked missing blocks the prescriber's signature."""
     zone = _zone(record.appointment)
     doses = list(record.doses.all())
     scores = list(record.scores.all())
+    vitals = sorted(record.vitals.all(), key=lambda entry: entry.taken_at)
     fields: list[RemsField] = []
 
     def add(label: str, value: str | None, missing: str = NOT_ASSESSED) -> None:
@@ -1202,18 +1239,37 @@ def rems_form_fields(record: DosingRecord) -> list[RemsField]:
     add(
         "Dose", f"{total} mg ({len(doses)} device{'s' if len(doses) != 1 else ''})" if doses else ""
     )
-    add("Lot number(s)", ", ".join(dose.lot_number for dose in doses))
-    on_site = (
-        str(int((record.discharged_at - record.arrived_at).total_seconds() // 60))
-        if record.discharged_at
-        else ""
-    )
+    add("Lot number(s)", ", ".join(dict.fromkeys(dose.lot_number for dose in doses)))
+    on_site = ""
+    if record.discharged_at:
+        minutes = int((record.discharged_at - record.arrived_at).total_seconds() // 60)
+        on_site = (
+            f"{minutes} (arrived {local_when(record.arrived_at, zone)}, "
+            f"left {local_when(record.discharged_at, zone)})"
+        )
     add("Minutes on site", on_site, NOT_DISCHARGED)
     add(
         "Time the patient would have been ready to leave without the 2-hour rule",
         local_when(record.ready_to_leave_at, zone) if record.ready_to_leave_at else "",
         NOT_DISCHARGED,
     )
+    # Blood pressure before dosing, about 40 minutes after and before discharge (CLINICAL.md).
+    readiness = readiness_for(record.appointment)
+    baseline = ""
+    if readiness.baseline_systolic is not None and readiness.baseline_diastolic is not None:
+        baseline = f"{readiness.baseline_systolic}/{readiness.baseline_diastolic} mmHg"
+    add("Blood pressure before dosing", baseline)
+    add(
+        "Blood pressure about 40 minutes after dosing",
+        _blood_pressure(peak_blood_pressure_entry(record), zone),
+    )
+    before_discharge = None
+    if record.discharged_at:
+        taken = [entry for entry in vitals if entry.taken_at <= record.discharged_at]
+        before_discharge = taken[-1] if taken else None
+        add("Blood pressure before discharge", _blood_pressure(before_discharge, zone))
+    else:
+        add("Blood pressure before discharge", "", NOT_DISCHARGED)
     for field, label in (
         ("concomitant_benzodiazepine", "Concomitant benzodiazepines"),
         ("concomitant_non_benzodiazepine_hypnotic", "Concomitant non-benzodiazepine hypnotics"),
@@ -1245,23 +1301,6 @@ def rems_form_fields(record: DosingRecord) -> list[RemsField]:
     else:
         add("Serious adverse events", "")
     return fields
-
-
-@transaction.atomic
-def rems_form_complete(*, record: DosingRecord, by: User) -> DosingRecord:
-    """Marks the REMS form complete; refused while any field is missing, naming it."""
-    _require_prescriber(by, "complete the REMS form")
-    record = DosingRecord.objects.select_for_update().get(id=record.id)
-    missing = [field.label for field in rems_form_fields(record) if field.missing]
-    if missing:
-        raise ValidationError(
-            "The REMS form cannot be marked complete: not assessed: " + "; ".join(missing) + "."
-        )
-    record.rems_completed_at = timezone.now()
-    record.rems_completed_by = by
-    record.save(update_fields=["rems_completed_at", "rems_completed_by"])
-    _audit(record, by, "REMS form completed")
-    return record
 
 
 @transaction.atomic

@@ -742,11 +742,7 @@ class DosingRecord(models.Model):
     # Whether the REMS concomitant-medicine answers were confirmed by the prescriber (False:
     # "Not assessed" on the form).
     concomitant_confirmed = models.BooleanField(default=False)
-    # The REMS Patient Monitoring Form, marked complete once nothing on it is missing.
-    rems_completed_at = models.DateTimeField(null=True, blank=True)
-    rems_completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    # The REMS Patient Monitoring Form is its own row (sessions/rems: RemsForm).
     discharged_at = models.DateTimeField(null=True, blank=True)
     discharged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -1033,4 +1029,8 @@ from sessions.monitoring.models import (  # noqa: E402, F401
     AdverseEventFollowUp,
     RoomEmergencyCheck,
     VitalsAlert,
+)
+from sessions.rems.models import (  # noqa: E402, F401
+    RemsEnrolment,
+    RemsForm,
 )

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from sessions import views
 from sessions.monitoring import urls as monitoring_urls
+from sessions.rems import urls as rems_urls
 
 app_name = "sessions"
 
@@ -76,12 +77,7 @@ urlpatterns = [
         name="adverse_event_add",
     ),
     path("dosing/<uuid:record_uuid>/discharge/", views.discharge, name="discharge"),
-    path("dosing/<uuid:record_uuid>/rems/", views.rems_form, name="rems_form"),
-    path(
-        "dosing/<uuid:record_uuid>/rems/complete/",
-        views.rems_form_complete,
-        name="rems_form_complete",
-    ),
 ]
 
 urlpatterns += monitoring_urls.urlpatterns
+urlpatterns += rems_urls.urlpatterns

@@ -35,12 +35,14 @@ from sessions.models import (
     DosingPolicy,
     DosingRecord,
     DosingStatus,
+    Drug,
     Location,
     OtherMedication,
     Readiness,
 )
 from sessions.monitoring.board import board_monitoring_context
 from sessions.monitoring.page import dosing_page_context
+from sessions.rems.selectors import rems_booking_warning, rems_enrolment_of
 from sessions.selectors import (
     appointment_get,
     board_appointments,
@@ -329,6 +331,15 @@ def course_plan_view(request: AuthenticatedRequest, course_uuid: UUID) -> HttpRe
                         detail=f"course confirmed, {len(proposals)} appointments",
                     )
                     messages.success(request, f"Booked {len(proposals)} appointments.")
+                    if course.protocol.drug == Drug.ESKETAMINE and not rems_enrolment_of(
+                        course.patient
+                    ):
+                        messages.warning(
+                            request,
+                            f"{course.patient.display_name} is not enrolled in the esketamine "
+                            "REMS: record the REMS enrolment before the first dosing session, "
+                            "or the dose cannot start.",
+                        )
                     return redirect("sessions:course_detail", course.uuid)
         else:
             plan = course_plan(course=course)
@@ -383,6 +394,9 @@ def appointment_book(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpR
                 obj=appointment,
                 detail="appointment booked",
             )
+            rems_warning = rems_booking_warning(appointment)
+            if rems_warning:
+                messages.warning(request, rems_warning)
             return redirect("sessions:appointment_detail", appointment.uuid)
     return render(
         request,
@@ -427,6 +441,7 @@ def _appointment_page(
             "errors": errors or [],
             "statuses": AppointmentStatus,
             "can_undo_no_show": services.no_show_undoable(appointment),
+            "rems_warning": "" if request.user.is_patient else rems_booking_warning(appointment),
         },
         status=400 if errors else 200,
     )
@@ -922,42 +937,3 @@ def medication_explained(
     medication = get_object_or_404(OtherMedication, dosing_record=record, uuid=medication_uuid)
     dosing.other_medication_explained(medication=medication, by=request.user)
     return redirect("sessions:dosing_record", record.uuid)
-
-
-@permission_required("kap_sessions.view_dose")
-def rems_form(
-    request: AuthenticatedRequest, record_uuid: UUID, *, errors: list[str] | None = None
-) -> HttpResponse:
-    """The esketamine REMS Patient Monitoring Form of one session, printable."""
-    record = dosing_record_get(user=request.user, record_uuid=record_uuid)
-    course = record.course
-    if not course.protocol.rems_form_required:
-        raise PermissionDenied("This protocol has no REMS monitoring form.")
-    audit_record(action=AuditAction.PRINT, request=request, obj=record, detail="REMS form")
-    return render(
-        request,
-        "kap_sessions/rems_form.html",
-        {
-            "record": record,
-            "appointment": record.appointment,
-            "patient": record.appointment.patient,
-            "course": course,
-            "fields": dosing.rems_form_fields(record),
-            "errors": errors or [],
-            "can_complete": request.user.has_perm("kap_sessions.administer_dose"),
-            "time_zone": ZoneInfo(record.appointment.location.time_zone),
-        },
-        status=400 if errors else 200,
-    )
-
-
-@require_POST
-@permission_required("kap_sessions.administer_dose")
-def rems_form_complete(request: AuthenticatedRequest, record_uuid: UUID) -> HttpResponse:
-    record = dosing_record_get(user=request.user, record_uuid=record_uuid)
-    try:
-        dosing.rems_form_complete(record=record, by=request.user)
-    except ValidationError as error:
-        return rems_form(request, record_uuid, errors=_errors(error))
-    messages.success(request, "REMS form marked complete.")
-    return redirect("sessions:rems_form", record.uuid)

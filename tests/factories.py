@@ -151,3 +151,34 @@ def _integration_hours(hours: int) -> Any:
     from datetime import timedelta
 
     return timedelta(hours=hours)
+
+
+def rems_ready(patient: Any, location: Any, *, by: Any) -> None:
+    """An esketamine patient enrolled in the REMS at a location certified for it today (doses
+    of esketamine need both)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions.models import CertificationKind, SiteCertification
+    from sessions.rems.models import RemsEnrolment
+
+    today = timezone.localdate()
+    RemsEnrolment.objects.get_or_create(
+        patient=patient,
+        defaults={
+            "rems_patient_id": f"RP-{patient.uuid.hex[:10].upper()}",
+            "enrolled_on": today - timedelta(days=30),
+            "recorded_by": by,
+        },
+    )
+    SiteCertification.objects.get_or_create(
+        location=location,
+        kind=CertificationKind.ESKETAMINE_REMS,
+        defaults={
+            "number": f"REMS-{location.uuid.hex[:8].upper()}",
+            "issuer": "Spravato REMS",
+            "issued_on": today - timedelta(days=365),
+            "expires_on": today + timedelta(days=365),
+        },
+    )

@@ -53,6 +53,7 @@ _NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("Calendar", "sessions:calendar"),
         ("Intake review", "intake:review_queue"),
         ("Outcomes", "integration:clinic_outcomes"),
+        ("REMS", "sessions:rems_list"),
         ("Inbox", "notifications:inbox"),
         ("My credentials", "clinic:my_credentials"),
         ("Controlled substances", "sessions:ledger:index"),

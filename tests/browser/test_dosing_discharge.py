@@ -32,6 +32,7 @@ from tests.factories import (
     ProtocolFactory,
     RoomFactory,
     UserFactory,
+    rems_ready,
 )
 from tests.kap_sessions.conftest import room_emergency_check_complete
 
@@ -82,6 +83,7 @@ def _esketamine_session_dosed_130_minutes_ago(prescriber: User, therapist: User)
         planned_dose=Decimal("56"),
         created_by=desk,
     )
+    rems_ready(patient, location, by=prescriber)
     now = datetime.now(tz=ZONE)
     start = now - timedelta(minutes=140)
     appointment = services.appointment_book(

@@ -24,7 +24,13 @@ from sessions.models import (
     Room,
     RoomKind,
 )
-from tests.factories import CourseFactory, LocationFactory, ProtocolFactory, RoomFactory
+from tests.factories import (
+    CourseFactory,
+    LocationFactory,
+    ProtocolFactory,
+    RoomFactory,
+    rems_ready,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -165,6 +171,8 @@ def esketamine_course(
     therapist: User,
     front_desk: User,
 ) -> Course:
+    """An esketamine course of a patient enrolled in the REMS at a certified clinic."""
+    rems_ready(cleared_patient, clinic, by=prescriber)
     return CourseFactory(
         patient=cleared_patient,
         protocol=esketamine_protocol,

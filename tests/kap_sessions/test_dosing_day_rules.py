@@ -35,6 +35,7 @@ from sessions.models import (
     Room,
     VitalsEntry,
 )
+from sessions.rems.models import RemsForm
 from tests.kap_sessions.conftest import NEW_YORK, override_every_no_go
 from tests.kap_sessions.test_dosing import _discharge, _dosed, checked_in, resolved, started
 
@@ -342,18 +343,20 @@ def test_the_rems_form_reads_not_assessed_and_cannot_be_completed_with_gaps(
     _give(record, timezone.now() - timedelta(minutes=5), mg="28")
     client.force_login(esketamine_course.prescriber)
     page = client.get(f"/sessions/dosing/{record.uuid}/rems/").content.decode()
-    # Concomitant medicines (4), sedation, dissociation and serious adverse events: nothing
-    # assessed yet, and never a "No"; the discharge times are not recorded yet.
-    assert page.count("Not assessed") == 7
-    assert page.count("not yet discharged") == 2
-    refused = client.post(f"/sessions/dosing/{record.uuid}/rems/complete/")
+    # Concomitant medicines (4), sedation, dissociation, serious adverse events and the ~40-minute
+    # blood pressure: nothing assessed yet, and never a "No"; the discharge times and the blood
+    # pressure before discharge are not recorded yet.
+    assert page.count("Not assessed") == 8
+    assert page.count("not yet discharged") == 3
+    refused = client.post(
+        f"/sessions/dosing/{record.uuid}/rems/complete/", {"signature": "Test Prescriber"}
+    )
     assert refused.status_code == 400
     text = refused.content.decode()
     assert "cannot be marked complete" in text
     assert "Concomitant benzodiazepines" in text
     assert "Sedation (MOAA/S" in text
-    record.refresh_from_db()
-    assert record.rems_completed_at is None
+    assert not RemsForm.objects.filter(dosing_record=record, signed_at__isnull=False).exists()
 
 
 def test_concomitant_medicines_are_proposed_from_every_list(
