@@ -41,6 +41,9 @@ class IntegrationConfig(RolePermissionsAppConfig):
         from integration import chart, fhir, measures, panels, setup  # noqa: F401  (panels on import)
 
         measures.register_content()
+        from integration import session_times
+
+        session_times.register()  # psychotherapy minutes for billing, from the signed note
         setup.register()
         panels.register_digest()
         chart.register()

@@ -78,10 +78,20 @@ class Note(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     cosigned_at = models.DateTimeField(null=True, blank=True)
+    # When the session itself began and ended: psychotherapy codes are billed on this time
+    # (CLINICAL.md, Billing facts), not on the booked slot.
+    session_started_at = models.DateTimeField("session started", null=True, blank=True)
+    session_ended_at = models.DateTimeField("session ended", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(session_started_at__isnull=True)
+                | Q(session_ended_at__isnull=True)
+                | Q(session_ended_at__gt=models.F("session_started_at")),
+                name="note_session_ends_after_it_starts",
+            ),
             models.UniqueConstraint(fields=["appointment", "author"], name="note_one_per_author"),
             models.CheckConstraint(
                 condition=Q(signed_at__isnull=True) | ~Q(content_hash=""),

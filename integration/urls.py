@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integration import setup, views
+from integration import session_times_views, setup, views
 from integration.practices import views as practice_views
 from integration.supervision import urls as supervision_urls
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("notes/<uuid:note_uuid>/note.pdf", views.note_pdf, name="note_pdf"),
     path("notes/<uuid:note_uuid>/autosave/", views.note_autosave, name="note_autosave"),
     path("notes/<uuid:note_uuid>/save/", views.note_save, name="note_save"),
+    path(
+        "notes/<uuid:note_uuid>/session-times/",
+        session_times_views.note_session_times,
+        name="note_session_times",
+    ),
     path("notes/<uuid:note_uuid>/cosign/", views.note_cosign, name="note_cosign"),
     path("notes/<uuid:note_uuid>/addenda/", views.note_addendum, name="note_addendum"),
     path("patients/<uuid:patient_uuid>/notes/", views.patient_notes, name="patient_notes"),

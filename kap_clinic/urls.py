@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include(("intake.api", "intake_api"))),
     path("api/v1/", include(("integration.api", "integration_api"))),
     path("api/v1/", include(("kap_clinic.clinic.api", "clinic_api"))),
+    path("api/v1/", include(("sessions.billing.api", "billing_api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("fhir/", include("kap_clinic.interop.urls")),
     path("records/", include("kap_clinic.interop.record_urls")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions.billing import views
+from sessions.billing import report_views, views
 
 app_name = "billing"
 
@@ -30,4 +30,6 @@ urlpatterns = [
         views.course_diagnosis_remove,
         name="course_diagnosis_remove",
     ),
+    path("reports/", report_views.billing_report, name="report"),
+    path("reports/csv/", report_views.billing_report_csv, name="report_csv"),
 ]
