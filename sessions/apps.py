@@ -56,6 +56,7 @@ class KapSessionsConfig(RolePermissionsAppConfig):
             panels,
             reminders,
         )
+        from sessions.billing import chart as billing_chart
         from sessions.billing import sections as billing_sections
         from sessions.setup import sections as setup_sections
 
@@ -63,6 +64,7 @@ class KapSessionsConfig(RolePermissionsAppConfig):
         digest.register()
         setup_sections.register()
         billing_sections.register()
+        billing_chart.register()
         chart.register()
         lifecycle.register()
         from sessions.monitoring import services as monitoring

@@ -11,6 +11,7 @@ from django import forms
 from sessions.billing.models import (
     BILLABLE_SYSTEMS,
     BillingCode,
+    BillingPolicy,
     CodeSystem,
     FeeDefault,
     PaymentMethod,
@@ -145,3 +146,15 @@ class PaymentForm(forms.Form):
 class SuperbillPeriodForm(forms.Form):
     start = forms.DateField(label="From", required=False)
     end = forms.DateField(label="To", required=False)
+
+
+class BillingPolicyForm(_SaveForm):
+    class Meta:
+        model = BillingPolicy
+        fields = ["gfe_dispute_threshold", "gfe_dispute_threshold_source"]
+
+    def clean_gfe_dispute_threshold(self) -> Any:
+        value = self.cleaned_data["gfe_dispute_threshold"]
+        if value is not None and value <= 0:
+            raise forms.ValidationError("The threshold is more than zero.")
+        return value

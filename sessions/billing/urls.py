@@ -25,6 +25,15 @@ urlpatterns = [
     path("patients/<uuid:patient_uuid>/superbill/", views.superbill_pdf, name="superbill"),
     path("payments/<uuid:payment_uuid>/receipt/", views.receipt, name="receipt"),
     path("courses/<uuid:course_uuid>/diagnoses/", views.course_diagnoses, name="course_diagnoses"),
+    path("courses/<uuid:course_uuid>/estimate/", views.course_estimate, name="course_estimate"),
+    path("estimates/<uuid:estimate_uuid>/", views.estimate_detail, name="estimate_detail"),
+    path("estimates/<uuid:estimate_uuid>/pdf/", views.estimate_pdf, name="estimate_pdf"),
+    path(
+        "estimates/<uuid:estimate_uuid>/acknowledge/",
+        views.estimate_acknowledge,
+        name="estimate_acknowledge",
+    ),
+    path("policy/", views.billing_policy_edit, name="billing_policy_edit"),
     path(
         "courses/<uuid:course_uuid>/diagnoses/<int:diagnosis_id>/remove/",
         views.course_diagnosis_remove,

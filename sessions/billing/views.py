@@ -25,6 +25,7 @@ from kap_clinic.pdf import pdf_response
 from sessions.billing import services
 from sessions.billing.forms import (
     BillingCodeForm,
+    BillingPolicyForm,
     ChargeAdjustForm,
     CourseDiagnosisForm,
     FeeDefaultForm,
@@ -35,10 +36,13 @@ from sessions.billing.forms import (
 )
 from sessions.billing.models import (
     BillingCode,
+    BillingPolicy,
     Charge,
     ChargeStatus,
     CourseDiagnosis,
+    EstimateStatus,
     FeeDefault,
+    GoodFaithEstimate,
     Payment,
     PostedChargeError,
     SlidingScalePolicy,
@@ -447,3 +451,129 @@ def superbill_pdf(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResp
         {"bill": bill, "patient": patient},
         filename=f"superbill-{patient.mrn}.pdf",
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# Good Faith Estimates
+
+
+@permission_required(MANAGE)
+def billing_policy_edit(request: AuthenticatedRequest) -> HttpResponse:
+    back = reverse("sessions:billing:tier_list")
+    return record_form(
+        request,
+        form_class=BillingPolicyForm,
+        instance=BillingPolicy.current(),
+        title="Billing policy",
+        what="billing policy",
+        back_url=back,
+        back_label="Sliding-scale tiers",
+        done_url=back,
+    )
+
+
+@permission_required(MANAGE)
+def course_estimate(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    """Staff see the course's estimate (or what it would say) and give it to the patient."""
+    course = get_object_or_404(
+        Course.objects.select_related("patient", "protocol", "location"), uuid=course_uuid
+    )
+    if request.method == "POST":
+        try:
+            estimate = services.gfe_issue(course=course, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("sessions:billing:course_estimate", course_uuid=course.uuid)
+        messages.success(
+            request, f"Good Faith Estimate of ${estimate.total:,.2f} given to the patient."
+        )
+        return redirect("sessions:billing:estimate_detail", estimate_uuid=estimate.uuid)
+    current = (
+        GoodFaithEstimate.objects.filter(course=course, status=EstimateStatus.ISSUED)
+        .prefetch_related("items")
+        .first()
+    )
+    audit_record(
+        action=AuditAction.READ, request=request, obj=course, detail="Good Faith Estimate viewed"
+    )
+    lines = services.estimate_lines(course)
+    return render(
+        request,
+        "kap_sessions/billing/course_estimate.html",
+        {
+            "course": course,
+            "patient": course.patient,
+            "current": current,
+            "lines": lines,
+            "tier": services.patient_tier(course.patient),
+        },
+    )
+
+
+def _estimate_for(request: AuthenticatedRequest, estimate_uuid: UUID) -> GoodFaithEstimate:
+    """Billing managers; the patient themself; other patients 404; other staff 403."""
+    estimate = get_object_or_404(
+        GoodFaithEstimate.objects.select_related(
+            "patient", "course__protocol", "course__location", "issued_by", "acknowledged_by"
+        ),
+        uuid=estimate_uuid,
+    )
+    _patient_for_money(request, estimate.patient.uuid)
+    return estimate
+
+
+def _estimate_context(estimate: GoodFaithEstimate) -> dict[str, Any]:
+    return {
+        "estimate": estimate,
+        "patient": estimate.patient,
+        "items": estimate.items.select_related("code"),
+        "organisation": organisation_get(),
+        "diagnoses": CourseDiagnosis.objects.filter(course=estimate.course).select_related("code"),
+        "policy": BillingPolicy.current(),
+    }
+
+
+@login_required
+def estimate_detail(request: AuthenticatedRequest, estimate_uuid: UUID) -> HttpResponse:
+    estimate = _estimate_for(request, estimate_uuid)
+    audit_record(
+        action=AuditAction.READ, request=request, obj=estimate, detail="Good Faith Estimate viewed"
+    )
+    return render(
+        request,
+        "kap_sessions/billing/estimate_detail.html",
+        {
+            **_estimate_context(estimate),
+            "is_patient": request.user.role == Role.PATIENT,
+        },
+    )
+
+
+@login_required
+def estimate_pdf(request: AuthenticatedRequest, estimate_uuid: UUID) -> HttpResponse:
+    estimate = _estimate_for(request, estimate_uuid)
+    audit_record(
+        action=AuditAction.EXPORT, request=request, obj=estimate, detail="Good Faith Estimate PDF"
+    )
+    return pdf_response(
+        request,
+        "kap_sessions/pdf/good_faith_estimate.html",
+        _estimate_context(estimate),
+        filename=f"good-faith-estimate-{estimate.patient.mrn}.pdf",
+    )
+
+
+@login_required
+@require_POST
+def estimate_acknowledge(request: AuthenticatedRequest, estimate_uuid: UUID) -> HttpResponse:
+    """The patient acknowledges their estimate; staff cannot do it for them (403)."""
+    estimate = _estimate_for(request, estimate_uuid)
+    if request.user.role != Role.PATIENT:
+        raise PermissionDenied
+    try:
+        services.gfe_acknowledge(estimate=estimate, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Thank you: you have acknowledged the estimate.")
+    return redirect("sessions:billing:estimate_detail", estimate_uuid=estimate.uuid)
