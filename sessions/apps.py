@@ -65,6 +65,9 @@ class KapSessionsConfig(RolePermissionsAppConfig):
         setup_sections.register()
         billing_sections.register()
         billing_chart.register()
+        from sessions.billing import messaging as billing_messaging
+
+        billing_messaging.register()
         chart.register()
         lifecycle.register()
         from sessions.monitoring import services as monitoring

@@ -1,5 +1,5 @@
-"""Billing's part of the chart (the Billing section) and its warning before a course is booked
-for a self-pay patient without a Good Faith Estimate.
+"""Billing's part of the chart (the Billing section), the patient's landing link, and the
+warning before a course is booked for a self-pay patient without a Good Faith Estimate.
 
 Every patient is self-pay here: the clinic submits no insurance claims (DESIGN.md, non-goals), so
 under 45 CFR 149.610 each patient is a "self-pay individual" (uninsured, or not having a claim
@@ -12,7 +12,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from kap_clinic.accounts.access import AuthenticatedRequest
+from kap_clinic.accounts.landing import Panel, panel_register
 from kap_clinic.accounts.models import User
+from kap_clinic.accounts.roles import Role
 from kap_clinic.chart import ALL_STAFF, chart_section_register
 from sessions.billing.models import EstimateStatus, GoodFaithEstimate
 from sessions.billing.selectors import patient_account
@@ -43,7 +46,21 @@ def _no_estimate_warning(course: Course) -> list[BookingWarning]:
     ]
 
 
+def _my_billing_panel(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {}  # a link only: the landing page keeps its query budget
+
+
 def register() -> None:
+    panel_register(
+        Panel(
+            key="billing.my_billing",
+            title="Billing",
+            template="kap_sessions/billing/panel_my_billing.html",
+            roles=frozenset({Role.PATIENT}),
+            context=_my_billing_panel,
+            order=40,
+        )
+    )
     # Clinic admins and whoever holds the billing permission (front desk by default).
     chart_section_register(
         key="billing",

@@ -152,6 +152,7 @@ class SlidingScaleTier(models.Model):
     at most that percentage of the policy's income line for its size; tiers are tried from the
     lowest limit up. Without it the tier is a plain percentage granted by staff."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=80, unique=True)
     discount_percent = models.DecimalField(
         "discount (%)",

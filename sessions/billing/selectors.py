@@ -21,9 +21,14 @@ from sessions.billing.models import (
     CourseDiagnosis,
     EstimateStatus,
     GoodFaithEstimate,
+    PatientSlidingScale,
     Payment,
 )
-from sessions.billing.services import gfe_exceeded, patient_balance
+from sessions.billing.services import (
+    gfe_exceeded,
+    patient_balance,
+    sliding_scale_review_overdue,
+)
 from sessions.models import Course, CourseStatus
 
 
@@ -165,11 +170,19 @@ class PatientAccount:
     payments: list[Payment]
     balance: Decimal
     policy: BillingPolicy
+    sliding_scale: PatientSlidingScale | None
+    sliding_scale_overdue: bool
 
 
 def patient_account(*, patient: Patient) -> PatientAccount:
     """Everything the chart's Billing section shows, in a fixed number of queries."""
     policy = BillingPolicy.current()
+    scale = (
+        PatientSlidingScale.objects.filter(patient=patient)
+        .select_related("tier")
+        .order_by("-set_at", "-id")
+        .first()
+    )
     return PatientAccount(
         estimates=estimates_versus_bills(patient=patient, policy=policy),
         courses_without_estimate=courses_booked_without_estimate(patient=patient),
@@ -182,4 +195,6 @@ def patient_account(*, patient: Patient) -> PatientAccount:
         payments=list(Payment.objects.filter(patient=patient).order_by("-received_at", "-id")),
         balance=patient_balance(patient),
         policy=policy,
+        sliding_scale=scale,
+        sliding_scale_overdue=sliding_scale_review_overdue(scale),
     )

@@ -181,8 +181,35 @@ def patient_sliding_scale_set(
         errors["reason"] = "Give the reason for the discount."
     if not evidence.strip():
         errors["evidence"] = "Note the evidence seen (for example, last year's tax return)."
+    if not tier.is_active:
+        errors["tier"] = f"{tier.name} is no longer in use."
+    if review_on <= timezone.localdate():
+        errors["review_on"] = "The review date is after today."
+    if household_income is not None and household_income < 0:
+        errors["household_income"] = "Income cannot be negative."
+    if household_size is not None and household_size < 1:
+        errors["household_size"] = "A household has at least one person."
     if errors:
         raise ValidationError(errors)
+    if tier.max_income_percent is not None:
+        # An income-based tier needs the household's income and size, and they must qualify.
+        if household_income is None or household_size is None:
+            raise ValidationError(
+                {
+                    "household_income": "This tier is by income: enter the household's income "
+                    "and size."
+                }
+            )
+        policy = SlidingScalePolicy.objects.first()
+        if policy is not None and (
+            household_income * 100 > policy.income_line(household_size) * tier.max_income_percent
+        ):
+            raise ValidationError(
+                {
+                    "tier": f"This household's income is above {tier.name}'s limit "
+                    f"({tier.max_income_percent}% of ${policy.income_line(household_size):,.2f})."
+                }
+            )
     scale = PatientSlidingScale.objects.create(
         patient=patient,
         tier=tier,
@@ -320,6 +347,11 @@ def charges_propose(*, appointment: Appointment, by: User | None) -> list[Charge
         detail=f"{len(charges)} charge(s) proposed",
     )
     return charges
+
+
+def sliding_scale_review_overdue(scale: PatientSlidingScale | None) -> bool:
+    """A tier whose review date has come: billing staff should see the evidence again."""
+    return scale is not None and scale.review_on <= timezone.localdate()
 
 
 def patient_tier(patient: Patient) -> SlidingScaleTier | None:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from intake.models import Patient
-from kap_clinic.accounts.access import AuthenticatedRequest, permission_required
+from kap_clinic.accounts.access import AuthenticatedRequest, permission_required, role_required
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
@@ -29,11 +29,13 @@ from sessions.billing.forms import (
     ChargeAdjustForm,
     CourseDiagnosisForm,
     FeeDefaultForm,
+    PatientSlidingScaleForm,
     PaymentForm,
     SlidingScalePolicyForm,
     SlidingScaleTierForm,
     SuperbillPeriodForm,
 )
+from sessions.billing.messaging import superbill_email_request
 from sessions.billing.models import (
     BillingCode,
     BillingPolicy,
@@ -43,6 +45,7 @@ from sessions.billing.models import (
     EstimateStatus,
     FeeDefault,
     GoodFaithEstimate,
+    PatientSlidingScale,
     Payment,
     PostedChargeError,
     SlidingScalePolicy,
@@ -176,7 +179,7 @@ def tier_list(request: AuthenticatedRequest) -> HttpResponse:
             ),
             ("In use", lambda tier: "Yes" if tier.is_active else "No"),
         ],
-        edit_url=lambda tier: reverse("sessions:billing:tier_edit", args=[tier.pk]),
+        edit_url=lambda tier: reverse("sessions:billing:tier_edit", args=[tier.uuid]),
         create_url=reverse("sessions:billing:tier_create"),
         create_label="Add a tier",
     )
@@ -188,8 +191,8 @@ def tier_create(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @permission_required(MANAGE)
-def tier_edit(request: AuthenticatedRequest, tier_id: int) -> HttpResponse:
-    return _tier_form(request, get_object_or_404(SlidingScaleTier, pk=tier_id))
+def tier_edit(request: AuthenticatedRequest, tier_uuid: UUID) -> HttpResponse:
+    return _tier_form(request, get_object_or_404(SlidingScaleTier, uuid=tier_uuid))
 
 
 def _tier_form(request: AuthenticatedRequest, tier: SlidingScaleTier | None) -> HttpResponse:
@@ -577,3 +580,93 @@ def estimate_acknowledge(request: AuthenticatedRequest, estimate_uuid: UUID) -> 
     else:
         messages.success(request, "Thank you: you have acknowledged the estimate.")
     return redirect("sessions:billing:estimate_detail", estimate_uuid=estimate.uuid)
+
+
+# ------------------------------------------------------------------------------------------------
+# A patient's sliding-scale tier
+
+
+@permission_required(MANAGE)
+def patient_sliding_scale(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    """The patient's tier with its review date and evidence, its history, and a form to set it."""
+    patient = get_object_or_404(Patient, uuid=patient_uuid)
+    form = PatientSlidingScaleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_sliding_scale_set(
+                by=request.user, patient=patient, **form.cleaned_data
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Sliding-scale tier set.")
+            return redirect("sessions:billing:patient_sliding_scale", patient_uuid=patient.uuid)
+    if request.method == "GET":
+        audit_record(
+            action=AuditAction.READ, request=request, obj=patient, detail="sliding scale viewed"
+        )
+    history = list(
+        PatientSlidingScale.objects.filter(patient=patient).select_related("tier", "set_by")
+    )
+    current = history[0] if history else None
+    return render(
+        request,
+        "kap_sessions/billing/patient_sliding_scale.html",
+        {
+            "patient": patient,
+            "current": current,
+            "overdue": services.sliding_scale_review_overdue(current),
+            "history": history,
+            "form": form,
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# The patient's own billing on the portal
+
+
+def _own_patient(request: AuthenticatedRequest) -> Patient:
+    return get_object_or_404(Patient, user=request.user)
+
+
+@role_required(Role.PATIENT)
+def my_billing(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's estimates, statement, receipts and superbill, theirs only."""
+    patient = _own_patient(request)
+    audit_record(action=AuditAction.READ, request=request, obj=patient, detail="own billing viewed")
+    return render(
+        request,
+        "kap_sessions/billing/my_billing.html",
+        {
+            "patient": patient,
+            "estimates": GoodFaithEstimate.objects.filter(patient=patient)
+            .select_related("course__protocol")
+            .order_by("-issued_at", "-id"),
+            "payments": Payment.objects.filter(patient=patient).order_by("-received_at", "-id"),
+            "balance": services.patient_balance(patient),
+            "period_form": SuperbillPeriodForm(),
+        },
+    )
+
+
+@role_required(Role.PATIENT)
+@require_POST
+def my_superbill_email(request: AuthenticatedRequest) -> HttpResponse:
+    patient = _own_patient(request)
+    form = SuperbillPeriodForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the period's dates as YYYY-MM-DD.")
+        return redirect("sessions:billing:my_billing")
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    if start and end and end < start:
+        messages.error(request, "The period ends before it starts.")
+        return redirect("sessions:billing:my_billing")
+    try:
+        superbill_email_request(patient=patient, by=request.user, start=start, end=end)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Your superbill is on its way to {patient.email}.")
+    return redirect("sessions:billing:my_billing")
