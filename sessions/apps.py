@@ -71,6 +71,7 @@ class KapSessionsConfig(RolePermissionsAppConfig):
             panels,
             reminders,
         )
+        from sessions.billing import chart as billing_chart
         from sessions.billing import sections as billing_sections
         from sessions.setup import sections as setup_sections
 
@@ -89,6 +90,10 @@ class KapSessionsConfig(RolePermissionsAppConfig):
             sender=self,
             dispatch_uid="kap_sessions.controlled_substances_group",
         )
+        billing_chart.register()
+        from sessions.billing import messaging as billing_messaging
+
+        billing_messaging.register()
         chart.register()
         lifecycle.register()
         from sessions.monitoring import services as monitoring

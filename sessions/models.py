@@ -1006,9 +1006,12 @@ class AdverseEvent(models.Model):
 # Billing lives in its own sub-package; importing it here keeps its tables in these migrations.
 from sessions.billing.models import (  # noqa: E402, F401
     BillingCode,
+    BillingPolicy,
     Charge,
     CourseDiagnosis,
     FeeDefault,
+    GoodFaithEstimate,
+    GoodFaithEstimateItem,
     PatientSlidingScale,
     Payment,
     PaymentAllocation,

@@ -415,6 +415,34 @@ def course_create(
     )
 
 
+@dataclass(frozen=True)
+class BookingWarning:
+    """Something staff should know before booking a course (e.g. billing's "no Good Faith
+    Estimate yet"), with where to put it right."""
+
+    text: str
+    url: str = ""
+    link_label: str = ""
+
+
+# Sub-domains (billing) warn about a course before it is booked without sessions importing them.
+_course_booking_warnings: dict[str, Callable[[Course], list[BookingWarning]]] = {}
+
+
+def course_booking_warnings_register(
+    key: str, provider: Callable[[Course], list[BookingWarning]]
+) -> None:
+    _course_booking_warnings[key] = provider
+
+
+def course_booking_warnings(course: Course) -> list[BookingWarning]:
+    return [
+        warning
+        for key in sorted(_course_booking_warnings)
+        for warning in _course_booking_warnings[key](course)
+    ]
+
+
 @dataclass
 class ProposedAppointment:
     kind: str

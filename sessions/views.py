@@ -340,6 +340,8 @@ def course_plan_view(request: AuthenticatedRequest, course_uuid: UUID) -> HttpRe
                             "REMS: record the REMS enrolment before the first dosing session, "
                             "or the dose cannot start.",
                         )
+                    for notice in services.course_booking_warnings(course):
+                        messages.warning(request, notice.text)
                     return redirect("sessions:course_detail", course.uuid)
         else:
             plan = course_plan(course=course)
@@ -354,7 +356,13 @@ def course_plan_view(request: AuthenticatedRequest, course_uuid: UUID) -> HttpRe
         return render(
             request,
             "kap_sessions/course_plan.html",
-            {"course": course, "formset": formset, "errors": errors, "warnings": warnings},
+            {
+                "course": course,
+                "formset": formset,
+                "errors": errors,
+                "warnings": warnings,
+                "booking_warnings": services.course_booking_warnings(course),
+            },
             status=400 if errors else 200,
         )
 

@@ -113,6 +113,8 @@ class EmailChannel:
                 calendar_ics(rendered.calendar_event),
                 "text/calendar; charset=utf-8; method=PUBLISH",
             )
+        for attachment in rendered.attachments:
+            email.attach(attachment.filename, attachment.content, attachment.mimetype)
         try:
             (connection or email_connection()).send_messages([email])
         except smtplib.SMTPRecipientsRefused:

@@ -8,7 +8,8 @@ The app that requests a message registers a context builder for its template key
 AppConfig.ready(). The builder gets the message (its ``refs`` hold ids) and returns the template
 context, or None when what the message was about is gone (the message is then cancelled).
 A context may carry ``calendar_event`` (a :class:`CalendarEvent`, or a dict with uid, start, end,
-summary, location, description) for an .ics attachment on email.
+summary, location, description) for an .ics attachment on email, and ``attachments`` (a list of
+:class:`Attachment`) for other files on email.
 
 Rendering is strict: a variable the template uses but the context lacks is an error (the message
 fails with the variable's name), never a silently empty gap in a patient's instructions.
@@ -85,12 +86,23 @@ class CalendarEvent:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email (e.g. a superbill PDF the patient asked for), built by the
+    context builder at send time from the ids in ``refs``."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class Rendered:
     subject: str
     text: str
     html: str
     sms: str
     calendar_event: CalendarEvent | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 class MissingTemplateVariable(Exception):
@@ -169,6 +181,7 @@ def message_render(
             html=_render(names.html, context, html=True, required=False),
             sms=_render(names.sms, context, html=False, required=False),
             calendar_event=CalendarEvent.from_value(event) if event else None,
+            attachments=tuple(context.get("attachments") or ()),
         )
 
 

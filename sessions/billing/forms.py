@@ -11,6 +11,7 @@ from django import forms
 from sessions.billing.models import (
     BILLABLE_SYSTEMS,
     BillingCode,
+    BillingPolicy,
     CodeSystem,
     FeeDefault,
     PaymentMethod,
@@ -145,3 +146,54 @@ class PaymentForm(forms.Form):
 class SuperbillPeriodForm(forms.Form):
     start = forms.DateField(label="From", required=False)
     end = forms.DateField(label="To", required=False)
+
+
+class BillingPolicyForm(_SaveForm):
+    class Meta:
+        model = BillingPolicy
+        fields = ["gfe_dispute_threshold", "gfe_dispute_threshold_source"]
+
+    def clean_gfe_dispute_threshold(self) -> Any:
+        value = self.cleaned_data["gfe_dispute_threshold"]
+        if value is not None and value <= 0:
+            raise forms.ValidationError("The threshold is more than zero.")
+        return value
+
+
+class PatientSlidingScaleForm(forms.Form):
+    tier = forms.ModelChoiceField(
+        label="Tier",
+        queryset=SlidingScaleTier.objects.filter(is_active=True),
+        error_messages={"invalid_choice": "Choose one of the clinic's tiers in use."},
+    )
+    household_income = forms.DecimalField(
+        label="Household income per year (USD)",
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+        help_text="Needed for a tier by income.",
+    )
+    household_size = forms.IntegerField(label="People in the household", required=False)
+    review_on = forms.DateField(label="Review date", widget=forms.DateInput(attrs={"type": "date"}))
+    evidence = forms.CharField(
+        label="Evidence seen",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: 2025 tax return, two recent pay slips.",
+    )
+    reason = forms.CharField(label="Reason for the discount", max_length=300)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Set the tier")
+
+    def clean_household_income(self) -> Any:
+        value = self.cleaned_data["household_income"]
+        if value is not None and value < 0:
+            raise forms.ValidationError("Income cannot be negative.")
+        return value
+
+    def clean_household_size(self) -> Any:
+        value = self.cleaned_data["household_size"]
+        if value is not None and value < 1:
+            raise forms.ValidationError("A household has at least one person.")
+        return value

@@ -152,6 +152,7 @@ class SlidingScaleTier(models.Model):
     at most that percentage of the policy's income line for its size; tiers are tried from the
     lowest limit up. Without it the tier is a plain percentage granted by staff."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=80, unique=True)
     discount_percent = models.DecimalField(
         "discount (%)",
@@ -367,3 +368,115 @@ class PaymentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"${self.amount}"
+
+
+class BillingPolicy(models.Model):
+    """The clinic's billing policy: one row, edited by clinic admins."""
+
+    # No Surprises Act patient-provider dispute resolution: a self-pay patient may dispute a bill
+    # at least $400 above the Good Faith Estimate (45 CFR 149.610 and 149.620; CLINICAL.md,
+    # Billing facts). "At least": a bill exactly $400.00 above the estimate is flagged.
+    gfe_dispute_threshold = models.DecimalField(
+        "bill above the estimate that opens a dispute (USD)",
+        max_digits=9,
+        decimal_places=2,
+        default=Decimal("400.00"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Billed charges this much or more above the Good Faith Estimate are flagged.",
+    )
+    gfe_dispute_threshold_source = models.CharField(
+        "source of the threshold",
+        max_length=300,
+        default="45 CFR 149.610 and 149.620 (No Surprises Act patient-provider dispute "
+        "resolution): billed charges at least $400 above the Good Faith Estimate",
+    )
+
+    class Meta:
+        verbose_name_plural = "billing policy"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="billing_policy_one"),
+            models.CheckConstraint(
+                condition=Q(gfe_dispute_threshold__gt=0), name="billing_policy_threshold_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Billing policy"
+
+    @classmethod
+    def current(cls) -> BillingPolicy:
+        policy, _ = cls.objects.get_or_create(id=1)
+        return policy
+
+
+class EstimateStatus(models.TextChoices):
+    ISSUED = "issued", "Given to the patient"
+    REPLACED = "replaced", "Replaced by a newer estimate"
+
+
+class GoodFaithEstimate(models.Model):
+    """The expected items and costs of a course, given to a self-pay patient before it is booked
+    (No Surprises Act, 45 CFR 149.610). A new estimate for the course replaces the previous one;
+    the patient acknowledges it on the portal."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        "intake.Patient", on_delete=models.PROTECT, related_name="good_faith_estimates"
+    )
+    course = models.ForeignKey(
+        "kap_sessions.Course", on_delete=models.PROTECT, related_name="good_faith_estimates"
+    )
+    status = models.CharField(
+        max_length=20, choices=EstimateStatus.choices, default=EstimateStatus.ISSUED
+    )
+    tier_name = models.CharField("sliding-scale tier", max_length=80, blank=True)
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField("expected total (USD)", max_digits=10, decimal_places=2)
+    issued_at = models.DateTimeField(default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=Q(status="issued"),
+                name="good_faith_estimate_one_current_per_course",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="estimate_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Good Faith Estimate ${self.total}"
+
+
+class GoodFaithEstimateItem(models.Model):
+    """One expected item: a code billed ``units_per_session`` times in each of ``sessions``."""
+
+    estimate = models.ForeignKey(GoodFaithEstimate, on_delete=models.CASCADE, related_name="items")
+    appointment_kind = models.CharField(max_length=20)
+    code = models.ForeignKey(BillingCode, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=300)
+    sessions = models.PositiveSmallIntegerField()
+    units_per_session = models.PositiveSmallIntegerField()
+    unit_fee = models.DecimalField(max_digits=9, decimal_places=2)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    basis = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit_fee__gte=0) & Q(amount__gte=0), name="estimate_item_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code.code} x {self.sessions * self.units_per_session}"

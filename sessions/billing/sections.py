@@ -34,3 +34,13 @@ def register() -> None:
             order=62,
         )
     )
+    setup_section_register(
+        SetupSection(
+            key="sessions.billing_policy",
+            title="Billing policy",
+            description="The amount a bill may exceed a Good Faith Estimate before the patient "
+            "can dispute it (No Surprises Act).",
+            url_name="sessions:billing:billing_policy_edit",
+            order=63,
+        )
+    )

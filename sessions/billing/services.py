@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -24,7 +24,10 @@ from sessions.billing.models import (
     ChargeStatus,
     CodeSystem,
     CourseDiagnosis,
+    EstimateStatus,
     FeeDefault,
+    GoodFaithEstimate,
+    GoodFaithEstimateItem,
     PatientSlidingScale,
     Payment,
     PaymentAllocation,
@@ -41,6 +44,7 @@ from sessions.models import (
     AppointmentKind,
     AppointmentStatus,
     Course,
+    CourseStatus,
     DosingRecord,
     Drug,
     PlaceOfService,
@@ -73,7 +77,10 @@ def psychotherapy_code_for_minutes(minutes: int, *, add_on: bool = False) -> Bil
 
 def monitoring_units(*, start: datetime, end: datetime) -> int:
     """Hours of continuous monitoring (0820T units) from dose to discharge."""
-    minutes = int((end - start).total_seconds() // 60)
+    return monitoring_units_for_minutes(int((end - start).total_seconds() // 60))
+
+
+def monitoring_units_for_minutes(minutes: int) -> int:
     if minutes < MONITORING_MIDPOINT_MINUTES:
         return 0
     whole, rest = divmod(minutes, MONITORING_UNIT_MINUTES)
@@ -174,8 +181,35 @@ def patient_sliding_scale_set(
         errors["reason"] = "Give the reason for the discount."
     if not evidence.strip():
         errors["evidence"] = "Note the evidence seen (for example, last year's tax return)."
+    if not tier.is_active:
+        errors["tier"] = f"{tier.name} is no longer in use."
+    if review_on <= timezone.localdate():
+        errors["review_on"] = "The review date is after today."
+    if household_income is not None and household_income < 0:
+        errors["household_income"] = "Income cannot be negative."
+    if household_size is not None and household_size < 1:
+        errors["household_size"] = "A household has at least one person."
     if errors:
         raise ValidationError(errors)
+    if tier.max_income_percent is not None:
+        # An income-based tier needs the household's income and size, and they must qualify.
+        if household_income is None or household_size is None:
+            raise ValidationError(
+                {
+                    "household_income": "This tier is by income: enter the household's income "
+                    "and size."
+                }
+            )
+        policy = SlidingScalePolicy.objects.first()
+        if policy is not None and (
+            household_income * 100 > policy.income_line(household_size) * tier.max_income_percent
+        ):
+            raise ValidationError(
+                {
+                    "tier": f"This household's income is above {tier.name}'s limit "
+                    f"({tier.max_income_percent}% of ${policy.income_line(household_size):,.2f})."
+                }
+            )
     scale = PatientSlidingScale.objects.create(
         patient=patient,
         tier=tier,
@@ -194,11 +228,10 @@ def patient_sliding_scale_set(
 # Charges
 
 
-def _fee_defaults(appointment: Appointment) -> list[FeeDefault]:
-    """The appointment kind's default codes: protocol-specific rows win over general ones."""
-    protocol_id = appointment.course.protocol_id if appointment.course else None
+def _fee_defaults(kind: str, protocol_id: int | None) -> list[FeeDefault]:
+    """An appointment kind's default codes: protocol-specific rows win over general ones."""
     rows = list(
-        FeeDefault.objects.filter(appointment_kind=appointment.kind)
+        FeeDefault.objects.filter(appointment_kind=kind)
         .filter(Q(protocol__isnull=True) | Q(protocol_id=protocol_id))
         .select_related("code")
     )
@@ -255,8 +288,16 @@ def proposed_lines(appointment: Appointment) -> list[ProposedLine]:
         code = psychotherapy_code_for_minutes(minutes)
         if code is not None:
             lines.append(ProposedLine(code, 1, f"{minutes} min ({source})"))
+    protocol_id = appointment.course.protocol_id if appointment.course else None
+    return _with_defaults(lines, kind=appointment.kind, protocol_id=protocol_id)
+
+
+def _with_defaults(
+    lines: list[ProposedLine], *, kind: str, protocol_id: int | None
+) -> list[ProposedLine]:
+    """``lines`` with the kind's default charges added (a time code already found wins)."""
     proposed = {line.code.pk for line in lines}
-    for row in _fee_defaults(appointment):
+    for row in _fee_defaults(kind, protocol_id):
         if row.code_id not in proposed and not (
             row.code.min_minutes is not None and lines
         ):  # a time code already covers the session
@@ -306,6 +347,11 @@ def charges_propose(*, appointment: Appointment, by: User | None) -> list[Charge
         detail=f"{len(charges)} charge(s) proposed",
     )
     return charges
+
+
+def sliding_scale_review_overdue(scale: PatientSlidingScale | None) -> bool:
+    """A tier whose review date has come: billing staff should see the evidence again."""
+    return scale is not None and scale.review_on <= timezone.localdate()
 
 
 def patient_tier(patient: Patient) -> SlidingScaleTier | None:
@@ -543,3 +589,145 @@ def refund_record(*, by: User, payment: Payment, amount: Decimal, reason: str) -
     )
     audit_record(action=AuditAction.CREATE, actor=by, obj=refund, detail="refund recorded")
     return refund
+
+
+# ------------------------------------------------------------------------------------------------
+# Good Faith Estimates (No Surprises Act, 45 CFR 149.610)
+
+
+@dataclass(frozen=True)
+class EstimateLine:
+    kind: str
+    code: BillingCode
+    sessions: int
+    units_per_session: int
+    basis: str
+
+
+def _estimated_session_lines(course: Course, kind: str, minutes: int) -> list[ProposedLine]:
+    """What one planned session of ``kind`` is expected to be billed with: the same rules as
+    the charges proposed after care, from the protocol's planned minutes and dose."""
+    protocol = course.protocol
+    lines: list[ProposedLine] = []
+    if kind == AppointmentKind.DOSING:
+        if protocol.is_esketamine:
+            g_code = _active(esketamine_code(course.planned_dose))
+            if g_code is not None:
+                lines.append(ProposedLine(g_code, 1, f"esketamine {course.planned_dose} mg"))
+        else:
+            units = monitoring_units_for_minutes(minutes)
+            monitoring = _active("0820T")
+            if units and monitoring is not None:
+                lines.append(
+                    ProposedLine(monitoring, units, f"up to {minutes} min monitored per session")
+                )
+    else:
+        code = psychotherapy_code_for_minutes(minutes)
+        if code is not None:
+            lines.append(ProposedLine(code, 1, f"{minutes} min planned"))
+    return _with_defaults(lines, kind=kind, protocol_id=protocol.pk)
+
+
+def estimate_lines(course: Course) -> list[EstimateLine]:
+    """The expected items of a course from its protocol's planned sessions: a preparation
+    session, then each dose followed by an integration session (as the course plan books)."""
+    protocol = course.protocol
+    planned = [
+        (AppointmentKind.PREPARATION, 1, protocol.preparation_minutes),
+        (AppointmentKind.DOSING, protocol.dosing_sessions, protocol.dosing_minutes),
+        (AppointmentKind.INTEGRATION, protocol.dosing_sessions, protocol.integration_minutes),
+    ]
+    return [
+        EstimateLine(kind, line.code, count, line.units, line.basis)
+        for kind, count, minutes in planned
+        if count
+        for line in _estimated_session_lines(course, kind, minutes)
+    ]
+
+
+def gfe_exceeded(*, billed: Decimal, estimated: Decimal, threshold: Decimal) -> bool:
+    """Billed charges at least ``threshold`` above the estimate (45 CFR 149.620: "at least
+    $400 more"): exactly the threshold above counts."""
+    return billed - estimated >= threshold
+
+
+@transaction.atomic
+def gfe_issue(*, course: Course, by: User) -> GoodFaithEstimate:
+    """Draws up the course's Good Faith Estimate after the patient's sliding-scale tier and gives
+    it to the patient (portal and PDF); a previous estimate of the course is replaced."""
+    course = Course.objects.select_for_update().select_related("protocol").get(pk=course.pk)
+    if course.status not in (CourseStatus.PLANNED, CourseStatus.ACTIVE):
+        raise ValidationError("An estimate is for a planned or active course.")
+    lines = estimate_lines(course)
+    if not lines:
+        raise ValidationError(
+            "No billing code matches this course's sessions: set the default charges first."
+        )
+    missing = sorted({line.code.code for line in lines if line.code.fee is None})
+    if missing:
+        raise ValidationError(
+            f"Set a fee for {', '.join(missing)} in the billing codes before drawing up "
+            "the estimate."
+        )
+    tier = patient_tier(course.patient)
+    percent = tier.discount_percent if tier else Decimal("0")
+    now = timezone.now()
+    GoodFaithEstimate.objects.filter(course=course, status=EstimateStatus.ISSUED).update(
+        status=EstimateStatus.REPLACED, replaced_at=now
+    )
+    estimate = GoodFaithEstimate.objects.create(
+        patient=course.patient,
+        course=course,
+        tier_name=tier.name if tier else "",
+        discount_percent=percent,
+        total=Decimal("0"),
+        issued_at=now,
+        issued_by=by,
+    )
+    items = [
+        GoodFaithEstimateItem(
+            estimate=estimate,
+            appointment_kind=line.kind,
+            code=line.code,
+            description=line.code.description,
+            sessions=line.sessions,
+            units_per_session=line.units_per_session,
+            unit_fee=line.code.fee or Decimal("0"),
+            amount=line_amount(
+                line.code.fee or Decimal("0"), line.sessions * line.units_per_session, percent
+            ),
+            basis=line.basis,
+        )
+        for line in lines
+    ]
+    GoodFaithEstimateItem.objects.bulk_create(items)
+    estimate.total = sum((item.amount for item in items), Decimal("0"))
+    estimate.save(update_fields=["total"])
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=by,
+        obj=estimate,
+        detail=f"Good Faith Estimate given, ${estimate.total}",
+    )
+    return estimate
+
+
+@transaction.atomic
+def gfe_acknowledge(*, estimate: GoodFaithEstimate, by: User) -> GoodFaithEstimate:
+    """The patient acknowledges receiving the estimate; only the patient themself can."""
+    estimate = (
+        GoodFaithEstimate.objects.select_for_update().select_related("patient").get(pk=estimate.pk)
+    )
+    if estimate.patient.user_id != by.pk:
+        raise PermissionDenied("Only the patient acknowledges their own estimate.")
+    if estimate.status != EstimateStatus.ISSUED:
+        raise ValidationError("This estimate was replaced by a newer one: acknowledge that one.")
+    if estimate.acknowledged_at is not None:
+        raise ValidationError("You have already acknowledged this estimate.")
+    estimate.acknowledged_at = timezone.now()
+    estimate.acknowledged_by = by
+    estimate.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    audit_record(
+        action=AuditAction.UPDATE, actor=by, obj=estimate, detail="Good Faith Estimate acknowledged"
+    )
+    return estimate

@@ -13,7 +13,7 @@ urlpatterns = [
     path("default-charges/<int:default_id>/", views.fee_default_edit, name="fee_default_edit"),
     path("sliding-scale/", views.tier_list, name="tier_list"),
     path("sliding-scale/new/", views.tier_create, name="tier_create"),
-    path("sliding-scale/<int:tier_id>/", views.tier_edit, name="tier_edit"),
+    path("sliding-scale/<uuid:tier_uuid>/", views.tier_edit, name="tier_edit"),
     path("sliding-scale/income-line/", views.policy_edit, name="policy_edit"),
     path(
         "appointments/<uuid:appointment_uuid>/charges/",
@@ -25,6 +25,22 @@ urlpatterns = [
     path("patients/<uuid:patient_uuid>/superbill/", views.superbill_pdf, name="superbill"),
     path("payments/<uuid:payment_uuid>/receipt/", views.receipt, name="receipt"),
     path("courses/<uuid:course_uuid>/diagnoses/", views.course_diagnoses, name="course_diagnoses"),
+    path("courses/<uuid:course_uuid>/estimate/", views.course_estimate, name="course_estimate"),
+    path("estimates/<uuid:estimate_uuid>/", views.estimate_detail, name="estimate_detail"),
+    path("estimates/<uuid:estimate_uuid>/pdf/", views.estimate_pdf, name="estimate_pdf"),
+    path(
+        "estimates/<uuid:estimate_uuid>/acknowledge/",
+        views.estimate_acknowledge,
+        name="estimate_acknowledge",
+    ),
+    path("policy/", views.billing_policy_edit, name="billing_policy_edit"),
+    path("my/", views.my_billing, name="my_billing"),
+    path("my/superbill/email/", views.my_superbill_email, name="my_superbill_email"),
+    path(
+        "patients/<uuid:patient_uuid>/sliding-scale/",
+        views.patient_sliding_scale,
+        name="patient_sliding_scale",
+    ),
     path(
         "courses/<uuid:course_uuid>/diagnoses/<int:diagnosis_id>/remove/",
         views.course_diagnosis_remove,

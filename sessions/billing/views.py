@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from intake.models import Patient
-from kap_clinic.accounts.access import AuthenticatedRequest, permission_required
+from kap_clinic.accounts.access import AuthenticatedRequest, permission_required, role_required
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
@@ -25,20 +25,27 @@ from kap_clinic.pdf import pdf_response
 from sessions.billing import services
 from sessions.billing.forms import (
     BillingCodeForm,
+    BillingPolicyForm,
     ChargeAdjustForm,
     CourseDiagnosisForm,
     FeeDefaultForm,
+    PatientSlidingScaleForm,
     PaymentForm,
     SlidingScalePolicyForm,
     SlidingScaleTierForm,
     SuperbillPeriodForm,
 )
+from sessions.billing.messaging import superbill_email_request
 from sessions.billing.models import (
     BillingCode,
+    BillingPolicy,
     Charge,
     ChargeStatus,
     CourseDiagnosis,
+    EstimateStatus,
     FeeDefault,
+    GoodFaithEstimate,
+    PatientSlidingScale,
     Payment,
     PostedChargeError,
     SlidingScalePolicy,
@@ -172,7 +179,7 @@ def tier_list(request: AuthenticatedRequest) -> HttpResponse:
             ),
             ("In use", lambda tier: "Yes" if tier.is_active else "No"),
         ],
-        edit_url=lambda tier: reverse("sessions:billing:tier_edit", args=[tier.pk]),
+        edit_url=lambda tier: reverse("sessions:billing:tier_edit", args=[tier.uuid]),
         create_url=reverse("sessions:billing:tier_create"),
         create_label="Add a tier",
     )
@@ -184,8 +191,8 @@ def tier_create(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @permission_required(MANAGE)
-def tier_edit(request: AuthenticatedRequest, tier_id: int) -> HttpResponse:
-    return _tier_form(request, get_object_or_404(SlidingScaleTier, pk=tier_id))
+def tier_edit(request: AuthenticatedRequest, tier_uuid: UUID) -> HttpResponse:
+    return _tier_form(request, get_object_or_404(SlidingScaleTier, uuid=tier_uuid))
 
 
 def _tier_form(request: AuthenticatedRequest, tier: SlidingScaleTier | None) -> HttpResponse:
@@ -447,3 +454,219 @@ def superbill_pdf(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResp
         {"bill": bill, "patient": patient},
         filename=f"superbill-{patient.mrn}.pdf",
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# Good Faith Estimates
+
+
+@permission_required(MANAGE)
+def billing_policy_edit(request: AuthenticatedRequest) -> HttpResponse:
+    back = reverse("sessions:billing:tier_list")
+    return record_form(
+        request,
+        form_class=BillingPolicyForm,
+        instance=BillingPolicy.current(),
+        title="Billing policy",
+        what="billing policy",
+        back_url=back,
+        back_label="Sliding-scale tiers",
+        done_url=back,
+    )
+
+
+@permission_required(MANAGE)
+def course_estimate(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    """Staff see the course's estimate (or what it would say) and give it to the patient."""
+    course = get_object_or_404(
+        Course.objects.select_related("patient", "protocol", "location"), uuid=course_uuid
+    )
+    if request.method == "POST":
+        try:
+            estimate = services.gfe_issue(course=course, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("sessions:billing:course_estimate", course_uuid=course.uuid)
+        messages.success(
+            request, f"Good Faith Estimate of ${estimate.total:,.2f} given to the patient."
+        )
+        return redirect("sessions:billing:estimate_detail", estimate_uuid=estimate.uuid)
+    current = (
+        GoodFaithEstimate.objects.filter(course=course, status=EstimateStatus.ISSUED)
+        .prefetch_related("items")
+        .first()
+    )
+    audit_record(
+        action=AuditAction.READ, request=request, obj=course, detail="Good Faith Estimate viewed"
+    )
+    lines = services.estimate_lines(course)
+    return render(
+        request,
+        "kap_sessions/billing/course_estimate.html",
+        {
+            "course": course,
+            "patient": course.patient,
+            "current": current,
+            "lines": lines,
+            "tier": services.patient_tier(course.patient),
+        },
+    )
+
+
+def _estimate_for(request: AuthenticatedRequest, estimate_uuid: UUID) -> GoodFaithEstimate:
+    """Billing managers; the patient themself; other patients 404; other staff 403."""
+    estimate = get_object_or_404(
+        GoodFaithEstimate.objects.select_related(
+            "patient", "course__protocol", "course__location", "issued_by", "acknowledged_by"
+        ),
+        uuid=estimate_uuid,
+    )
+    _patient_for_money(request, estimate.patient.uuid)
+    return estimate
+
+
+def _estimate_context(estimate: GoodFaithEstimate) -> dict[str, Any]:
+    return {
+        "estimate": estimate,
+        "patient": estimate.patient,
+        "items": estimate.items.select_related("code"),
+        "organisation": organisation_get(),
+        "diagnoses": CourseDiagnosis.objects.filter(course=estimate.course).select_related("code"),
+        "policy": BillingPolicy.current(),
+    }
+
+
+@login_required
+def estimate_detail(request: AuthenticatedRequest, estimate_uuid: UUID) -> HttpResponse:
+    estimate = _estimate_for(request, estimate_uuid)
+    audit_record(
+        action=AuditAction.READ, request=request, obj=estimate, detail="Good Faith Estimate viewed"
+    )
+    return render(
+        request,
+        "kap_sessions/billing/estimate_detail.html",
+        {
+            **_estimate_context(estimate),
+            "is_patient": request.user.role == Role.PATIENT,
+        },
+    )
+
+
+@login_required
+def estimate_pdf(request: AuthenticatedRequest, estimate_uuid: UUID) -> HttpResponse:
+    estimate = _estimate_for(request, estimate_uuid)
+    audit_record(
+        action=AuditAction.EXPORT, request=request, obj=estimate, detail="Good Faith Estimate PDF"
+    )
+    return pdf_response(
+        request,
+        "kap_sessions/pdf/good_faith_estimate.html",
+        _estimate_context(estimate),
+        filename=f"good-faith-estimate-{estimate.patient.mrn}.pdf",
+    )
+
+
+@login_required
+@require_POST
+def estimate_acknowledge(request: AuthenticatedRequest, estimate_uuid: UUID) -> HttpResponse:
+    """The patient acknowledges their estimate; staff cannot do it for them (403)."""
+    estimate = _estimate_for(request, estimate_uuid)
+    if request.user.role != Role.PATIENT:
+        raise PermissionDenied
+    try:
+        services.gfe_acknowledge(estimate=estimate, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Thank you: you have acknowledged the estimate.")
+    return redirect("sessions:billing:estimate_detail", estimate_uuid=estimate.uuid)
+
+
+# ------------------------------------------------------------------------------------------------
+# A patient's sliding-scale tier
+
+
+@permission_required(MANAGE)
+def patient_sliding_scale(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
+    """The patient's tier with its review date and evidence, its history, and a form to set it."""
+    patient = get_object_or_404(Patient, uuid=patient_uuid)
+    form = PatientSlidingScaleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_sliding_scale_set(
+                by=request.user, patient=patient, **form.cleaned_data
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Sliding-scale tier set.")
+            return redirect("sessions:billing:patient_sliding_scale", patient_uuid=patient.uuid)
+    if request.method == "GET":
+        audit_record(
+            action=AuditAction.READ, request=request, obj=patient, detail="sliding scale viewed"
+        )
+    history = list(
+        PatientSlidingScale.objects.filter(patient=patient).select_related("tier", "set_by")
+    )
+    current = history[0] if history else None
+    return render(
+        request,
+        "kap_sessions/billing/patient_sliding_scale.html",
+        {
+            "patient": patient,
+            "current": current,
+            "overdue": services.sliding_scale_review_overdue(current),
+            "history": history,
+            "form": form,
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# The patient's own billing on the portal
+
+
+def _own_patient(request: AuthenticatedRequest) -> Patient:
+    return get_object_or_404(Patient, user=request.user)
+
+
+@role_required(Role.PATIENT)
+def my_billing(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's estimates, statement, receipts and superbill, theirs only."""
+    patient = _own_patient(request)
+    audit_record(action=AuditAction.READ, request=request, obj=patient, detail="own billing viewed")
+    return render(
+        request,
+        "kap_sessions/billing/my_billing.html",
+        {
+            "patient": patient,
+            "estimates": GoodFaithEstimate.objects.filter(patient=patient)
+            .select_related("course__protocol")
+            .order_by("-issued_at", "-id"),
+            "payments": Payment.objects.filter(patient=patient).order_by("-received_at", "-id"),
+            "balance": services.patient_balance(patient),
+            "period_form": SuperbillPeriodForm(),
+        },
+    )
+
+
+@role_required(Role.PATIENT)
+@require_POST
+def my_superbill_email(request: AuthenticatedRequest) -> HttpResponse:
+    patient = _own_patient(request)
+    form = SuperbillPeriodForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the period's dates as YYYY-MM-DD.")
+        return redirect("sessions:billing:my_billing")
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    if start and end and end < start:
+        messages.error(request, "The period ends before it starts.")
+        return redirect("sessions:billing:my_billing")
+    try:
+        superbill_email_request(patient=patient, by=request.user, start=start, end=end)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Your superbill is on its way to {patient.email}.")
+    return redirect("sessions:billing:my_billing")

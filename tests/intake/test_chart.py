@@ -88,7 +88,7 @@ def test_an_outsider_clinician_and_another_patient_get_404_everywhere(
 
 def test_an_unknown_section_is_404(client: Client, record: Patient, therapist: User) -> None:
     client.force_login(therapist)
-    assert client.get(_section(record, "billing")).status_code == 404
+    assert client.get(_section(record, "no-such-section")).status_code == 404
 
 
 def test_the_header_shows_who_the_patient_is_and_their_alerts(
