@@ -103,6 +103,17 @@ def relationship_in_force(*, supervisee: User, on: date) -> SupervisionRelations
     )
 
 
+def supervisor_in_force(*, clinician: User, on: date) -> User | None:
+    """Who supervises the clinician on the date: the relationship in force, else the supervisor
+    set on their credentials (a trainee's), else no one."""
+    relationship = relationship_in_force(supervisee=clinician, on=on)
+    if relationship is not None:
+        return relationship.supervisor
+    if clinician.supervisor_id is None:
+        return None
+    return User.objects.filter(pk=clinician.supervisor_id).first()
+
+
 def note_date(note: Note) -> date:
     return timezone.localdate(note.appointment.starts_at)
 

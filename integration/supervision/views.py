@@ -6,17 +6,25 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from intake import services as intake_services
+from integration.forms import ClearanceCosignForm
 from integration.selectors import notes_visible_to
 from integration.supervision import (
     panels,  # noqa: F401  (registers the landing panel)
     services,
 )
-from integration.supervision.selectors import caseload_of, reports_visible_to, supervisor_queue
+from integration.supervision.selectors import (
+    caseload_of,
+    clearance_for_cosignature,
+    clearances_awaiting_cosignature,
+    reports_visible_to,
+    supervisor_queue,
+)
 from integration.views import _errors, _note_page
 from kap_clinic.accounts.access import AuthenticatedRequest, role_required
 from kap_clinic.accounts.roles import Role
@@ -71,4 +79,47 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     page = paginate(request, supervisor_queue(user=request.user))
     caseload = caseload_of(user=request.user, on=timezone.localdate())
     audit_record(action=AuditAction.READ, request=request, detail="supervision queue viewed")
-    return render(request, "integration/supervision/queue.html", {**page, "caseload": caseload})
+    return render(
+        request,
+        "integration/supervision/queue.html",
+        {
+            **page,
+            "caseload": caseload,
+            "clearances": clearances_awaiting_cosignature(user=request.user),
+        },
+    )
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def clearance_cosign(
+    request: AuthenticatedRequest, kind: str, assessment_uuid: UUID
+) -> HttpResponse:
+    """A trainee's clearance, for the supervisor who must co-sign it only; they confirm and sign."""
+    pending = clearance_for_cosignature(
+        user=request.user, kind=kind, assessment_uuid=assessment_uuid
+    )
+    if pending is None:
+        raise Http404("No such clearance awaiting your co-signature.")
+    assessment = pending.assessment
+    form = ClearanceCosignForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                intake_services.assessment_cosign(assessment=assessment, by=request.user)
+            except ValidationError as error:
+                form.add_error(None, _errors(error))
+            else:
+                messages.success(request, "Clearance co-signed.")
+                return redirect("integration:supervision_queue")
+        status = 400
+    else:
+        audit_record(
+            action=AuditAction.READ, request=request, obj=assessment, detail="clearance to co-sign"
+        )
+    return render(
+        request,
+        "integration/supervision/clearance_cosign.html",
+        {"pending": pending, "assessment": assessment, "form": form},
+        status=status,
+    )
