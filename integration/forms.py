@@ -37,3 +37,10 @@ class ClearanceCosignForm(forms.Form):
         label="I have reviewed this assessment and co-sign the trainee's clearance",
         error_messages={"required": "Tick the box to confirm you co-sign this clearance."},
     )
+
+
+class HoursGoalForm(forms.Form):
+    """The hours a supervisee aims for under one supervision (limits are the service's)."""
+
+    direct_hours = forms.IntegerField(label="Direct clinical hours goal", min_value=0)
+    indirect_hours = forms.IntegerField(label="Indirect hours goal", min_value=0)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Window
 
+from integration.supervision.models import SupervisionRelationship
 from integration.supervision.selectors import clearances_awaiting_cosignature, supervisor_queue
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
@@ -18,7 +19,9 @@ def _queue(request: AuthenticatedRequest) -> dict[str, Any]:
     # One query: the window count rides along with the first rows.
     notes = list(supervisor_queue(user=request.user).annotate(total=Window(Count("id")))[:SHOWN])
     clearances = clearances_awaiting_cosignature(user=request.user)
+    supervised = SupervisionRelationship.objects.filter(supervisee=request.user).exists()
     return {
+        "supervised": supervised,
         "notes": notes,
         "count": notes[0].total if notes else 0,
         "clearances": clearances[:SHOWN],

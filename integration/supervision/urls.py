@@ -9,6 +9,7 @@ urlpatterns = [
         views.clearance_cosign,
         name="clearance_cosign",
     ),
+    path("supervision/my-hours/", views.my_hours, name="supervision_hours"),
     path("notes/<uuid:note_uuid>/return/", views.note_return, name="note_return"),
     path(
         "supervision/reports/<uuid:report_uuid>/report.pdf",

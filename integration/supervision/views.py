@@ -6,18 +6,19 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from intake import services as intake_services
-from integration.forms import ClearanceCosignForm
+from integration.forms import ClearanceCosignForm, HoursGoalForm
 from integration.selectors import notes_visible_to
 from integration.supervision import (
     panels,  # noqa: F401  (registers the landing panel)
     services,
 )
+from integration.supervision.hours import GoalProgress, hours_toward_goals
 from integration.supervision.selectors import (
     caseload_of,
     clearance_for_cosignature,
@@ -123,3 +124,63 @@ def clearance_cosign(
         {"pending": pending, "assessment": assessment, "form": form},
         status=status,
     )
+
+
+def _goal_form(progress: GoalProgress, data: QueryDict | None = None) -> HoursGoalForm:
+    goal = progress.goal
+    initial = (
+        {"direct_hours": goal.direct_hours, "indirect_hours": goal.indirect_hours} if goal else {}
+    )
+    return HoursGoalForm(data, prefix=f"goal-{progress.relationship.uuid}", initial=initial)
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def my_hours(request: AuthenticatedRequest) -> HttpResponse:
+    """The supervisee's clinical hours under each supervision, toward the goals they set."""
+    today = timezone.localdate()
+    progress = hours_toward_goals(supervisee=request.user, today=today)
+    forms = {row.relationship.uuid: _goal_form(row) for row in progress}
+    status = 200
+    if request.method == "POST":
+        chosen = next(
+            (
+                row
+                for row in progress
+                if str(row.relationship.uuid) == request.POST.get("relationship")
+            ),
+            None,
+        )
+        if chosen is None:
+            raise Http404("No such supervision of yours.")
+        form = forms[chosen.relationship.uuid] = _goal_form(chosen, request.POST)
+        if form.is_valid():
+            try:
+                services.hours_goal_set(
+                    relationship=chosen.relationship,
+                    direct_hours=form.cleaned_data["direct_hours"],
+                    indirect_hours=form.cleaned_data["indirect_hours"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, "Hours goal saved.")
+                return redirect("integration:supervision_hours")
+        status = 400
+    else:
+        audit_record(action=AuditAction.READ, request=request, detail="own supervised hours viewed")
+    rows = [(row, forms[row.relationship.uuid]) for row in progress]
+    return render(
+        request,
+        "integration/supervision/my_hours.html",
+        {"rows": rows, "today": today},
+        status=status,
+    )
+
+
+def _add_errors(form: HoursGoalForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
