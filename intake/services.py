@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -545,8 +546,19 @@ def _assessment_record(
     return assessment
 
 
+# Higher layers (integration's supervision relationships) tell intake who supervises a
+# clinician on a date without intake importing them; None falls back to ``User.supervisor``.
+SupervisorInForce = Callable[[User, date], "int | None"]
+_supervisor_resolvers: list[SupervisorInForce] = []
+
+
+def clearance_supervisor_register(resolver: SupervisorInForce) -> None:
+    if resolver not in _supervisor_resolvers:
+        _supervisor_resolvers.append(resolver)
+
+
 def _clearance_cosigner(*, by: User, decision: str) -> int | None:
-    """A trainee cannot clear a patient alone: their supervisor co-signs the clearance.
+    """A trainee cannot clear a patient alone: the supervisor in force today co-signs it.
 
     Policy ``SUPERVISION_TRAINEE_MAY_CLEAR_ALONE`` (default False, the safe choice) lifts it.
     """
@@ -556,6 +568,11 @@ def _clearance_cosigner(*, by: User, decision: str) -> int | None:
         return None
     if not trainee_ids(user_ids=[by.pk]):
         return None
+    today = timezone.localdate()
+    for resolver in _supervisor_resolvers:
+        supervisor_id = resolver(by, today)
+        if supervisor_id is not None:
+            return supervisor_id
     if by.supervisor_id is None:
         raise ValidationError(
             "A trainee cannot clear a patient alone, and no supervisor is set to co-sign."

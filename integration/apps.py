@@ -67,3 +67,6 @@ class IntegrationConfig(RolePermissionsAppConfig):
             ]
         )
         fhir.register()
+        from integration.supervision import hooks as supervision_hooks
+
+        supervision_hooks.register()

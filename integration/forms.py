@@ -28,3 +28,19 @@ class MadrsForm(forms.Form):
 
     def answers(self) -> dict[str, int]:
         return {item.key: self.cleaned_data[item.key] for item in MADRS.items}
+
+
+class ClearanceCosignForm(forms.Form):
+    """The supervisor confirms having reviewed a trainee's clearance before co-signing it."""
+
+    confirm = forms.BooleanField(
+        label="I have reviewed this assessment and co-sign the trainee's clearance",
+        error_messages={"required": "Tick the box to confirm you co-sign this clearance."},
+    )
+
+
+class HoursGoalForm(forms.Form):
+    """The hours a supervisee aims for under one supervision (limits are the service's)."""
+
+    direct_hours = forms.IntegerField(label="Direct clinical hours goal", min_value=0)
+    indirect_hours = forms.IntegerField(label="Indirect hours goal", min_value=0)

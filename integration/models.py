@@ -545,6 +545,7 @@ class ClinicianRating(models.Model):
 
 # Supervision of trainees lives in its own sub-package; imported here so Django finds it.
 from integration.supervision.models import (  # noqa: E402, F401
+    HoursGoal,
     NoteSupervision,
     NoteVersion,
     ReviewComment,

@@ -205,3 +205,25 @@ class SupervisionReport(models.Model):
     @property
     def is_signed_by_both(self) -> bool:
         return self.supervisee_signed_at is not None and self.supervisor_signed_at is not None
+
+
+class HoursGoal(models.Model):
+    """The hours a supervisee aims to reach under one supervision (set by the supervisee)."""
+
+    relationship = models.OneToOneField(
+        SupervisionRelationship, on_delete=models.CASCADE, related_name="hours_goal"
+    )
+    direct_hours = models.PositiveIntegerField("direct clinical hours goal", default=0)
+    indirect_hours = models.PositiveIntegerField("indirect hours goal", default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(direct_hours__gt=0) | Q(indirect_hours__gt=0),
+                name="supervision_hours_goal_not_empty",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Hours goal {self.relationship_id}"

@@ -1,4 +1,4 @@
-"""The supervisor's landing panel: how many notes wait for them, the oldest first."""
+"""The supervisor's landing panel: how many notes and clearances wait for them, oldest first."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db.models import Count, Window
 
-from integration.supervision.selectors import supervisor_queue
+from integration.supervision.models import SupervisionRelationship
+from integration.supervision.selectors import clearances_awaiting_cosignature, supervisor_queue
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
 from kap_clinic.accounts.roles import Role
@@ -17,7 +18,15 @@ SHOWN = 5
 def _queue(request: AuthenticatedRequest) -> dict[str, Any]:
     # One query: the window count rides along with the first rows.
     notes = list(supervisor_queue(user=request.user).annotate(total=Window(Count("id")))[:SHOWN])
-    return {"notes": notes, "count": notes[0].total if notes else 0}
+    clearances = clearances_awaiting_cosignature(user=request.user)
+    supervised = SupervisionRelationship.objects.filter(supervisee=request.user).exists()
+    return {
+        "supervised": supervised,
+        "notes": notes,
+        "count": notes[0].total if notes else 0,
+        "clearances": clearances[:SHOWN],
+        "clearance_count": len(clearances),
+    }
 
 
 panel_register(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
+from intake.models import ClinicalAssessment, MedicalAssessment
 from integration.models import Note
 from integration.supervision.models import (
     NoteSupervision,
@@ -51,6 +54,52 @@ def supervisor_queue(*, user: User) -> QuerySet[Note]:
         .filter(cosignature_required_from=user, signed_at__isnull=False, cosigned_at__isnull=True)
         .order_by("signed_at", "id")
     )
+
+
+# The kinds of clearance a trainee may record, as they appear in addresses and on the page.
+CLEARANCE_KINDS: dict[str, type[MedicalAssessment] | type[ClinicalAssessment]] = {
+    "medical": MedicalAssessment,
+    "clinical": ClinicalAssessment,
+}
+
+
+@dataclass(frozen=True)
+class PendingClearance:
+    """A trainee's clearance and its kind (medical or clinical), for the queue and its page."""
+
+    kind: str
+    assessment: MedicalAssessment | ClinicalAssessment
+
+    @property
+    def kind_label(self) -> str:
+        return "Medical clearance" if self.kind == "medical" else "Clinical clearance"
+
+
+def clearances_awaiting_cosignature(*, user: User) -> list[PendingClearance]:
+    """Trainees' clearances this supervisor must co-sign, oldest first (one query per kind)."""
+    rows = [
+        PendingClearance(kind=kind, assessment=assessment)
+        for kind, model in CLEARANCE_KINDS.items()
+        for assessment in model.objects.select_related("patient", "assessed_by").filter(
+            cosignature_required_from=user, cosigned_at__isnull=True
+        )
+    ]
+    return sorted(rows, key=lambda row: (row.assessment.created_at, row.kind, row.assessment.pk))
+
+
+def clearance_for_cosignature(
+    *, user: User, kind: str, assessment_uuid: UUID
+) -> PendingClearance | None:
+    """A clearance whose co-signature falls to this user; None for anyone else (a 404)."""
+    model = CLEARANCE_KINDS.get(kind)
+    if model is None:
+        return None
+    assessment = (
+        model.objects.select_related("patient", "assessed_by", "cosigned_by")
+        .filter(uuid=assessment_uuid, cosignature_required_from=user)
+        .first()
+    )
+    return None if assessment is None else PendingClearance(kind=kind, assessment=assessment)
 
 
 def reports_visible_to(*, user: User) -> QuerySet[SupervisionReport]:

@@ -19,6 +19,7 @@ from intake.models import Patient
 from integration.models import Note, content_hash
 from integration.supervision.hours import clinical_hours
 from integration.supervision.models import (
+    HoursGoal,
     MeetingFormat,
     NoteSupervision,
     NoteVersion,
@@ -101,6 +102,17 @@ def relationship_in_force(*, supervisee: User, on: date) -> SupervisionRelations
         .order_by("-starts_on", "-id")
         .first()
     )
+
+
+def supervisor_in_force(*, clinician: User, on: date) -> User | None:
+    """Who supervises the clinician on the date: the relationship in force, else the supervisor
+    set on their credentials (a trainee's), else no one."""
+    relationship = relationship_in_force(supervisee=clinician, on=on)
+    if relationship is not None:
+        return relationship.supervisor
+    if clinician.supervisor_id is None:
+        return None
+    return User.objects.filter(pk=clinician.supervisor_id).first()
 
 
 def note_date(note: Note) -> date:
@@ -311,3 +323,39 @@ def report_sign(*, report: SupervisionReport, by: User) -> SupervisionReport:
         action=AuditAction.UPDATE, actor=by, obj=report, detail="supervision report signed"
     )
     return report
+
+
+# A goal beyond this is a typing slip (licensure asks for a few thousand hours at most).
+HOURS_GOAL_MAX = 10000
+
+
+@transaction.atomic
+def hours_goal_set(
+    *, relationship: SupervisionRelationship, direct_hours: int, indirect_hours: int, by: User
+) -> HoursGoal:
+    """The supervisee sets (or changes) the hours they aim for under this supervision."""
+    if by.pk != relationship.supervisee_id:
+        raise ValidationError("Only the supervisee sets their hours goal.")
+    errors: dict[str, str] = {}
+    for field, value in (("direct_hours", direct_hours), ("indirect_hours", indirect_hours)):
+        if not 0 <= value <= HOURS_GOAL_MAX:
+            errors[field] = f"Give a number of hours from 0 to {HOURS_GOAL_MAX}."
+    if not errors and direct_hours == 0 and indirect_hours == 0:
+        errors["direct_hours"] = "Set a goal for direct or indirect hours (or both)."
+    if errors:
+        raise ValidationError(errors)
+    goal, created = HoursGoal.objects.update_or_create(
+        relationship=relationship,
+        defaults={
+            "direct_hours": direct_hours,
+            "indirect_hours": indirect_hours,
+            "updated_at": timezone.now(),
+        },
+    )
+    audit_record(
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        actor=by,
+        obj=relationship,
+        detail=f"hours goal set: {direct_hours} direct, {indirect_hours} indirect",
+    )
+    return goal

@@ -4,6 +4,12 @@ from integration.supervision import views
 
 urlpatterns = [
     path("supervision/", views.queue, name="supervision_queue"),
+    path(
+        "supervision/clearances/<str:kind>/<uuid:assessment_uuid>/",
+        views.clearance_cosign,
+        name="clearance_cosign",
+    ),
+    path("supervision/my-hours/", views.my_hours, name="supervision_hours"),
     path("notes/<uuid:note_uuid>/return/", views.note_return, name="note_return"),
     path(
         "supervision/reports/<uuid:report_uuid>/report.pdf",

@@ -6,17 +6,26 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from intake import services as intake_services
+from integration.forms import ClearanceCosignForm, HoursGoalForm
 from integration.selectors import notes_visible_to
 from integration.supervision import (
     panels,  # noqa: F401  (registers the landing panel)
     services,
 )
-from integration.supervision.selectors import caseload_of, reports_visible_to, supervisor_queue
+from integration.supervision.hours import GoalProgress, hours_toward_goals
+from integration.supervision.selectors import (
+    caseload_of,
+    clearance_for_cosignature,
+    clearances_awaiting_cosignature,
+    reports_visible_to,
+    supervisor_queue,
+)
 from integration.views import _errors, _note_page
 from kap_clinic.accounts.access import AuthenticatedRequest, role_required
 from kap_clinic.accounts.roles import Role
@@ -71,4 +80,107 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     page = paginate(request, supervisor_queue(user=request.user))
     caseload = caseload_of(user=request.user, on=timezone.localdate())
     audit_record(action=AuditAction.READ, request=request, detail="supervision queue viewed")
-    return render(request, "integration/supervision/queue.html", {**page, "caseload": caseload})
+    return render(
+        request,
+        "integration/supervision/queue.html",
+        {
+            **page,
+            "caseload": caseload,
+            "clearances": clearances_awaiting_cosignature(user=request.user),
+        },
+    )
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def clearance_cosign(
+    request: AuthenticatedRequest, kind: str, assessment_uuid: UUID
+) -> HttpResponse:
+    """A trainee's clearance, for the supervisor who must co-sign it only; they confirm and sign."""
+    pending = clearance_for_cosignature(
+        user=request.user, kind=kind, assessment_uuid=assessment_uuid
+    )
+    if pending is None:
+        raise Http404("No such clearance awaiting your co-signature.")
+    assessment = pending.assessment
+    form = ClearanceCosignForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                intake_services.assessment_cosign(assessment=assessment, by=request.user)
+            except ValidationError as error:
+                form.add_error(None, _errors(error))
+            else:
+                messages.success(request, "Clearance co-signed.")
+                return redirect("integration:supervision_queue")
+        status = 400
+    else:
+        audit_record(
+            action=AuditAction.READ, request=request, obj=assessment, detail="clearance to co-sign"
+        )
+    return render(
+        request,
+        "integration/supervision/clearance_cosign.html",
+        {"pending": pending, "assessment": assessment, "form": form},
+        status=status,
+    )
+
+
+def _goal_form(progress: GoalProgress, data: QueryDict | None = None) -> HoursGoalForm:
+    goal = progress.goal
+    initial = (
+        {"direct_hours": goal.direct_hours, "indirect_hours": goal.indirect_hours} if goal else {}
+    )
+    return HoursGoalForm(data, prefix=f"goal-{progress.relationship.uuid}", initial=initial)
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def my_hours(request: AuthenticatedRequest) -> HttpResponse:
+    """The supervisee's clinical hours under each supervision, toward the goals they set."""
+    today = timezone.localdate()
+    progress = hours_toward_goals(supervisee=request.user, today=today)
+    forms = {row.relationship.uuid: _goal_form(row) for row in progress}
+    status = 200
+    if request.method == "POST":
+        chosen = next(
+            (
+                row
+                for row in progress
+                if str(row.relationship.uuid) == request.POST.get("relationship")
+            ),
+            None,
+        )
+        if chosen is None:
+            raise Http404("No such supervision of yours.")
+        form = forms[chosen.relationship.uuid] = _goal_form(chosen, request.POST)
+        if form.is_valid():
+            try:
+                services.hours_goal_set(
+                    relationship=chosen.relationship,
+                    direct_hours=form.cleaned_data["direct_hours"],
+                    indirect_hours=form.cleaned_data["indirect_hours"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, "Hours goal saved.")
+                return redirect("integration:supervision_hours")
+        status = 400
+    else:
+        audit_record(action=AuditAction.READ, request=request, detail="own supervised hours viewed")
+    rows = [(row, forms[row.relationship.uuid]) for row in progress]
+    return render(
+        request,
+        "integration/supervision/my_hours.html",
+        {"rows": rows, "today": today},
+        status=status,
+    )
+
+
+def _add_errors(form: HoursGoalForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)

@@ -249,6 +249,16 @@ class Charge(models.Model):
     rendering_provider = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A trainee's session is billed under the supervising clinician (the rendering provider);
+    # the trainee who saw the patient is kept here so the superbill says so (issue #19).
+    rendered_under_supervision_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="seen by (under supervision)",
+    )
     units = models.PositiveSmallIntegerField(default=1)
     unit_fee = models.DecimalField(max_digits=9, decimal_places=2)
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))

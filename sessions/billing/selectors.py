@@ -65,7 +65,9 @@ def superbill_for(
     if end:
         charges = charges.filter(date_of_service__lte=end)
     lines = list(
-        charges.select_related("code", "rendering_provider__staff_profile")
+        charges.select_related(
+            "code", "rendering_provider__staff_profile", "rendered_under_supervision_by"
+        )
         .prefetch_related(
             Prefetch("rendering_provider__licences", queryset=ProfessionalLicence.objects.all())
         )

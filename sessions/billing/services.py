@@ -38,7 +38,7 @@ from sessions.billing.models import (
     SlidingScaleTier,
 )
 from sessions.billing.providers import payment_provider
-from sessions.billing.registry import session_minutes
+from sessions.billing.registry import session_minutes, supervising_clinician
 from sessions.models import (
     Appointment,
     AppointmentKind,
@@ -314,6 +314,10 @@ def charges_propose(*, appointment: Appointment, by: User | None) -> list[Charge
         return list(Charge.objects.filter(appointment=appointment, status=ChargeStatus.PROPOSED))
     place, modifiers = _place_and_modifiers(appointment)
     tier = patient_tier(appointment.patient)
+    date_of_service = appointment.starts_at.astimezone(
+        ZoneInfo(appointment.location.time_zone)
+    ).date()
+    provider, trainee = _billing_provider(appointment, date_of_service)
     charges = []
     for line in proposed_lines(appointment):
         fee = line.code.fee or Decimal("0")
@@ -325,12 +329,9 @@ def charges_propose(*, appointment: Appointment, by: User | None) -> list[Charge
                 code=line.code,
                 modifiers=modifiers,
                 place_of_service=place,
-                date_of_service=appointment.starts_at.astimezone(
-                    ZoneInfo(appointment.location.time_zone)
-                ).date(),
-                rendering_provider=appointment.medical_monitor
-                if appointment.kind == AppointmentKind.DOSING and appointment.medical_monitor
-                else appointment.therapist,
+                date_of_service=date_of_service,
+                rendering_provider=provider,
+                rendered_under_supervision_by=trainee,
                 units=line.units,
                 unit_fee=fee,
                 discount_percent=percent,
@@ -352,6 +353,22 @@ def charges_propose(*, appointment: Appointment, by: User | None) -> list[Charge
 def sliding_scale_review_overdue(scale: PatientSlidingScale | None) -> bool:
     """A tier whose review date has come: billing staff should see the evidence again."""
     return scale is not None and scale.review_on <= timezone.localdate()
+
+
+def _billing_provider(appointment: Appointment, on: date) -> tuple[User | None, User | None]:
+    """The rendering provider and, for a trainee's session, the trainee: a supervised clinician's
+    service is billed under the supervisor in force on the date of service."""
+    clinician = (
+        appointment.medical_monitor
+        if appointment.kind == AppointmentKind.DOSING and appointment.medical_monitor
+        else appointment.therapist
+    )
+    if clinician is None:
+        return None, None
+    supervisor = supervising_clinician(clinician, on)
+    if supervisor is None:
+        return clinician, None
+    return supervisor, clinician
 
 
 def patient_tier(patient: Patient) -> SlidingScaleTier | None:
