@@ -11,6 +11,7 @@ from django.urls import reverse
 from intake import audit_names
 from intake.conversations.models import Thread
 from intake.conversations.services import NOTICE
+from intake.details import DETAILS_LABELS, details_change_labels
 from intake.messaging import PATIENT_KIND
 from intake.models import (
     Alert,
@@ -24,6 +25,7 @@ from intake.models import (
     Invitation,
     MedicalAssessment,
     Patient,
+    PatientDetailsChange,
     PatientStatus,
 )
 from intake.selectors import can_see_clinical
@@ -67,7 +69,29 @@ def _details(request: HttpRequest, patient: Patient, user: User) -> dict[str, An
         "outside_providers": list(patient.outside_providers.all()),
         "can_discharge": user.role in (Role.PRESCRIBER, Role.CLINIC_ADMIN)
         and patient.status not in (PatientStatus.DISCHARGED, PatientStatus.DECLINED),
+        "details_changes": _details_changes(patient, user),
     }
+
+
+DETAILS_CHANGES_SHOWN = 5
+
+
+def _details_changes(patient: Patient, user: User) -> list[dict[str, Any]]:
+    """The patient's latest own changes to their details, for staff: what changed, old and new."""
+    if user.is_patient:
+        return []
+    changes = PatientDetailsChange.objects.filter(patient=patient)[:DETAILS_CHANGES_SHOWN]
+    return [
+        {
+            "change": change,
+            "rows": [
+                (label, *change.changes[name])
+                for name, label in DETAILS_LABELS.items()
+                if name in change.changes
+            ],
+        }
+        for change in changes
+    ]
 
 
 def _intake(request: HttpRequest, patient: Patient, user: User) -> dict[str, Any]:
@@ -142,6 +166,21 @@ def _administrative_events(patient: Patient, user: User) -> list[TimelineEvent]:
             )
         )
     return events
+
+
+def _details_change_events(patient: Patient, user: User) -> list[TimelineEvent]:
+    details = reverse("intake:chart_section", args=[patient.uuid, "details"])
+    return [
+        TimelineEvent(
+            at=change.changed_at,
+            kind="intake.details_changed",
+            title="Details changed by the patient",
+            detail=", ".join(details_change_labels(change)),
+            url=f"{details}#details-changes",
+            ref=str(change.uuid),
+        )
+        for change in PatientDetailsChange.objects.filter(patient=patient)
+    ]
 
 
 def _clinical_events(patient: Patient, user: User) -> list[TimelineEvent]:
@@ -248,4 +287,5 @@ def register() -> None:
     )
     chart_timeline_register("intake.administrative", ALL_STAFF, _administrative_events)
     chart_timeline_register("intake.clinical", CLINICAL_READERS, _clinical_events)
+    chart_timeline_register("intake.details_changes", ALL_STAFF, _details_change_events)
     chart_badge_register("intake", CLINICAL_READERS, _badges)

@@ -576,6 +576,28 @@ class Alert(models.Model):
         return self.message
 
 
+class PatientDetailsChange(models.Model):
+    """A change a patient made to their own contact details from the portal (issue 10, item 12).
+
+    Kept so staff see on the chart what changed and when; ``changes`` maps each changed field to
+    its old and new value (the record itself, never logs or audit details).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="details_changes")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Details change {self.uuid}"
+
+
 # Secure messages live in their own sub-package; their models belong to this app.
 from intake.conversations.models import Thread, ThreadMessage  # noqa: E402, F401
 

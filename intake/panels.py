@@ -41,6 +41,18 @@ def _my_record(request: AuthenticatedRequest) -> dict[str, Any]:
 OPEN = (PatientStatus.INVITED, PatientStatus.INTAKE_IN_PROGRESS)
 
 
+def own_patient_record(request: AuthenticatedRequest) -> Patient | None:
+    """The signed-in patient's record; Django caches it on the user for the other panels."""
+    try:
+        return request.user.patient_record
+    except Patient.DoesNotExist:
+        return None
+
+
+def _my_details(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {"patient": own_patient_record(request)}
+
+
 def _safety_alerts(request: AuthenticatedRequest) -> dict[str, Any]:
     return {"alerts": alerts_open_for(user=request.user)[:RECENT_PATIENTS]}
 
@@ -63,6 +75,16 @@ panel_register(
         roles=frozenset({Role.PATIENT}),
         context=_my_record,
         order=10,
+    )
+)
+panel_register(
+    Panel(
+        key="intake.my_details",
+        title="My details",
+        template="intake/panels/my_details.html",
+        roles=frozenset({Role.PATIENT}),
+        context=_my_details,
+        order=30,
     )
 )
 panel_register(

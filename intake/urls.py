@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake import access_report, chart_views, emergency, retention_views, views
+from intake import access_report, chart_views, details, emergency, retention_views, views
 from intake.conversations import views as conversation_views
 
 app_name = "intake"
@@ -21,6 +21,7 @@ urlpatterns = [
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("my-messages/", conversation_views.my_threads, name="my_threads"),
     path("my-messages/<uuid:thread_uuid>/", conversation_views.my_thread, name="my_thread"),
+    path("my-details/", details.my_details, name="my_details"),
     path("my-intake/", views.intake_resume, name="intake_resume"),
     path("my-intake/step/<slug:step>/", views.intake_step, name="intake_step"),
     path("my-intake/review/", views.intake_review, name="intake_review"),

@@ -8,9 +8,11 @@ from typing import Any
 from django.utils import timezone
 
 from intake.instruments import INSTRUMENTS
+from intake.panels import own_patient_record
 from integration.deterioration import flags_for_clinician
 from integration.measures import measure_link
 from integration.practices.selectors import todays_practices
+from integration.progress import patient_progress
 from integration.selectors import measures_open_for, notes_to_sign
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
@@ -114,5 +116,24 @@ panel_register(
         roles=frozenset({Role.PATIENT}),
         context=_todays_practices,
         order=22,
+    )
+)
+
+
+def _my_progress(request: AuthenticatedRequest) -> dict[str, Any]:
+    patient = own_patient_record(request)
+    if patient is None:
+        return {"patient": None, "progress": []}
+    return {"patient": patient, "progress": patient_progress(patient)}
+
+
+panel_register(
+    Panel(
+        key="integration.my_progress",
+        title="My progress",
+        template="integration/panels/my_progress.html",
+        roles=frozenset({Role.PATIENT}),
+        context=_my_progress,
+        order=25,
     )
 )

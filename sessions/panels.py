@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q
@@ -13,7 +15,13 @@ from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
 from kap_clinic.accounts.roles import Role
 from kap_clinic.chart import appointment_links
-from sessions.models import AppointmentStatus, CourseStatus, Location
+from sessions.models import (
+    AppointmentKind,
+    AppointmentStatus,
+    CourseStatus,
+    DosingPolicy,
+    Location,
+)
 from sessions.selectors import CLEARED_STATUSES, appointments_visible_to, local_day_bounds
 
 UPCOMING = 10
@@ -28,6 +36,73 @@ def _my_sessions(request: AuthenticatedRequest) -> dict[str, Any]:
         .select_related("readiness")[:UPCOMING]
     )
     return {"appointments": upcoming}
+
+
+def _day_time(moment: datetime) -> str:
+    """A wall-clock time with its day, e.g. "Tue 3 Mar 02:00" (the patient's zone)."""
+    return f"{moment:%a} {moment.day} {moment:%b %H:%M}"
+
+
+def _next_session(request: AuthenticatedRequest) -> dict[str, Any]:
+    """The patient's next session: when and where in their own zone, what to bring, how to
+    prepare (the clinic's fasting and driving policy), the readiness form when it is due and the
+    protocol's reading. A fixed number of queries."""
+    appointment = (
+        appointments_visible_to(user=request.user)
+        .filter(ends_at__gte=timezone.now())
+        .exclude(
+            status__in=[
+                AppointmentStatus.CANCELLED,
+                AppointmentStatus.NO_SHOW,
+                AppointmentStatus.COMPLETED,
+            ]
+        )
+        .select_related("readiness")
+        .order_by("starts_at", "id")
+        .first()
+    )
+    if appointment is None:
+        return {"appointment": None}
+    zone = ZoneInfo(appointment.patient.time_zone or settings.TIME_ZONE)
+    starts = appointment.starts_at.astimezone(zone)
+    context: dict[str, Any] = {
+        "appointment": appointment,
+        "starts": starts,
+        "ends": appointment.ends_at.astimezone(zone),
+        "time_zone_name": str(zone).replace("_", " "),
+        "is_telehealth": appointment.room.is_virtual,
+        "articles": list(
+            appointment.course.protocol.articles.filter(published=True).order_by("title")
+        )
+        if appointment.course is not None
+        else [],
+        "bring": ["Photo identification", "The list of medicines you take"],
+        "prepare": [],
+    }
+    if appointment.is_dosing:
+        policy = DosingPolicy.current()
+        readiness = getattr(appointment, "readiness", None)
+        # Fasting and driving from the clinic's policy (CLINICAL.md, "Before a session").
+        context["prepare"] = [
+            "No solid food after "
+            f"{_day_time(starts - timedelta(hours=policy.fasting_solids_hours))}.",
+            "Clear liquids (water, clear tea) until "
+            f"{_day_time(starts - timedelta(hours=policy.clear_liquids_hours))}.",
+            "Arrange someone to take you home after the session.",
+            policy.no_driving_text,
+        ]
+        context["bring"] = [
+            *context["bring"],
+            "The name and phone number of the person taking you home",
+            "What you took in the 24 hours before (medicines, alcohol, other substances)",
+        ]
+        context["readiness_due"] = readiness is None or (
+            readiness.patient_submitted_at is None and not readiness.staff_part_done
+        )
+        context["readiness_done"] = readiness is not None and readiness.patient_submitted_at
+    elif appointment.kind == AppointmentKind.PREPARATION:
+        context["prepare"] = ["Read what your clinic has shared before the session."]
+    return context
 
 
 def _my_day(request: AuthenticatedRequest) -> dict[str, Any]:
@@ -81,6 +156,16 @@ panel_register(
         roles=frozenset({Role.PATIENT}),
         context=_my_sessions,
         order=20,
+    )
+)
+panel_register(
+    Panel(
+        key="sessions.next_session",
+        title="Your next session",
+        template="kap_sessions/panels/next_session.html",
+        roles=frozenset({Role.PATIENT}),
+        context=_next_session,
+        order=5,
     )
 )
 panel_register(

@@ -166,7 +166,8 @@ def test_the_patients_portal_keeps_its_query_count_with_1_and_2_programmes(
     client = _client(patient_user)
     landing = client.get(reverse("accounts:home"))["Location"]
     client.get(landing)
-    with django_assert_max_num_queries(12) as one:  # type: ignore[operator]
+    # 14: the portal home also shows the next session and My progress (issue 10, item 12).
+    with django_assert_max_num_queries(14) as one:  # type: ignore[operator]
         assert "Box breathing" in client.get(landing).content.decode()
     services.programme_attach(
         course=course, programme=programme, phase="integration", starts_on=today, by=therapist
