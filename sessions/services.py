@@ -7,13 +7,15 @@ same conflict error.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -50,6 +52,44 @@ class BookingConflictError(ValidationError):
 
 class InvalidTransitionError(ValidationError):
     """A state change out of order (e.g. completing a cancelled appointment)."""
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: two bookings racing for one slot can
+# wait on each other inside the exclusion constraints, and the database aborts one of them.
+CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
+CONTENDED = (
+    "Another booking for that time was being saved at the same moment and took the slot. "
+    "Look at the schedule again and choose another time."
+)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _is_contention(error: OperationalError) -> bool:
+    cause = error.__cause__
+    code = getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)
+    return code in CONTENTION_SQLSTATES
+
+
+def _retried_on_contention(service: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Runs the service in its own transaction (a savepoint when nested) and runs it once more
+    when the database aborted it for a deadlock or a serialization failure; a second abort is
+    answered as a booking conflict, never as a server error."""
+
+    @functools.wraps(service)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        for _attempt in range(2):
+            try:
+                with transaction.atomic():
+                    return service(*args, **kwargs)
+            except OperationalError as error:
+                if not _is_contention(error):
+                    raise
+                cause: OperationalError = error
+        raise BookingConflictError(CONTENDED) from cause
+
+    return run
 
 
 def _overlapping(starts_at: datetime, ends_at: datetime) -> Q:
@@ -183,6 +223,7 @@ def _sync_clinician_bookings(appointment: Appointment) -> None:
         )
 
 
+@_retried_on_contention
 @transaction.atomic
 def appointment_book(
     *,
@@ -236,6 +277,7 @@ def appointment_book(
     return appointment
 
 
+@_retried_on_contention
 @transaction.atomic
 def appointment_reschedule(
     *,
