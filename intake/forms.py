@@ -11,6 +11,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
+from intake import units
 from intake.instruments import Instrument
 from intake.models import (
     ClinicalAssessment,
@@ -192,11 +193,139 @@ class MedicalHistoryForm(StepForm):
                 fields["allergy_details"] = forms.CharField(
                     label="Which allergies, and what happens?", max_length=1000
                 )
-        fields["height_cm"] = forms.IntegerField(label="Height (cm)", min_value=100, max_value=250)
-        fields["weight_kg"] = forms.DecimalField(
-            label="Weight (kg)", min_value=Decimal(25), max_value=Decimal(350), decimal_places=1
-        )
+        fields.update(_height_and_weight_fields())
         super().__init__(*args, extra_fields=fields, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        _clean_height(self, cleaned)
+        _clean_weight(self, cleaned)
+        return cleaned
+
+
+HEIGHT_UNITS = [("cm", "Centimetres"), ("ft_in", "Feet and inches")]
+WEIGHT_UNITS = [("kg", "Kilograms"), ("lb", "Pounds")]
+
+
+def _shown_when(field: forms.Field, condition: str) -> forms.Field:
+    # static/js/intake-wizard.js shows the box of the chosen unit only.
+    field.widget.attrs["data-shown-when"] = condition
+    return field
+
+
+def _height_and_weight_fields() -> dict[str, forms.Field]:
+    """Height and weight in the unit the patient chooses; the answers keep them metric
+    (``height_cm``, ``weight_kg``) whatever the unit (issue 10, item 14)."""
+    return {
+        "height_unit": forms.ChoiceField(
+            label="Give your height in",
+            choices=HEIGHT_UNITS,
+            widget=forms.RadioSelect,
+            required=False,
+            initial="cm",
+        ),
+        "height_cm": _shown_when(
+            forms.IntegerField(
+                label="Height (cm)",
+                min_value=units.HEIGHT_CM_MIN,
+                max_value=units.HEIGHT_CM_MAX,
+                required=False,
+            ),
+            "height_unit=cm",
+        ),
+        "height_feet": _shown_when(
+            forms.IntegerField(label="Height (feet)", min_value=3, max_value=8, required=False),
+            "height_unit=ft_in",
+        ),
+        "height_inches": _shown_when(
+            forms.DecimalField(
+                label="and inches",
+                min_value=Decimal(0),
+                max_value=Decimal("11.9"),
+                decimal_places=1,
+                required=False,
+            ),
+            "height_unit=ft_in",
+        ),
+        "weight_unit": forms.ChoiceField(
+            label="Give your weight in",
+            choices=WEIGHT_UNITS,
+            widget=forms.RadioSelect,
+            required=False,
+            initial="kg",
+        ),
+        "weight_kg": _shown_when(
+            forms.DecimalField(
+                label="Weight (kg)",
+                min_value=units.WEIGHT_KG_MIN,
+                max_value=units.WEIGHT_KG_MAX,
+                decimal_places=1,
+                required=False,
+            ),
+            "weight_unit=kg",
+        ),
+        "weight_lb": _shown_when(
+            forms.DecimalField(
+                label="Weight (lb)",
+                min_value=Decimal(55),
+                max_value=Decimal(772),
+                decimal_places=1,
+                required=False,
+            ),
+            "weight_unit=lb",
+        ),
+    }
+
+
+def _ignore(form: forms.Form, *names: str) -> None:
+    """The boxes of the unit not chosen: hidden on the page, so neither kept nor validated."""
+    for name in names:
+        form.errors.pop(name, None)
+
+
+def _clean_height(form: forms.Form, cleaned: dict[str, Any]) -> None:
+    if cleaned.get("height_unit") == "ft_in":
+        _ignore(form, "height_cm")
+        feet, inches = cleaned.get("height_feet"), cleaned.get("height_inches") or Decimal(0)
+        cleaned["height_cm"] = None
+        if feet is None:
+            if "height_feet" not in form.errors:
+                form.add_error("height_feet", "Please give your height in feet and inches.")
+            return
+        height = units.height_cm_from_feet_inches(feet, inches)
+        if not units.HEIGHT_CM_MIN <= height <= units.HEIGHT_CM_MAX:
+            form.add_error("height_feet", "Please check your height: it looks out of range.")
+            return
+        cleaned["height_cm"] = height
+        cleaned["height_inches"] = inches
+        return
+    _ignore(form, "height_feet", "height_inches")
+    cleaned["height_unit"] = "cm"
+    cleaned["height_feet"] = cleaned["height_inches"] = None
+    if cleaned.get("height_cm") is None and "height_cm" not in form.errors:
+        form.add_error("height_cm", "Please give your height.")
+
+
+def _clean_weight(form: forms.Form, cleaned: dict[str, Any]) -> None:
+    if cleaned.get("weight_unit") == "lb":
+        _ignore(form, "weight_kg")
+        pounds = cleaned.get("weight_lb")
+        cleaned["weight_kg"] = None
+        if pounds is None:
+            if "weight_lb" not in form.errors:
+                form.add_error("weight_lb", "Please give your weight in pounds.")
+            return
+        weight = units.weight_kg_from_pounds(pounds)
+        if not units.WEIGHT_KG_MIN <= weight <= units.WEIGHT_KG_MAX:
+            form.add_error("weight_lb", "Please check your weight: it looks out of range.")
+            return
+        cleaned["weight_kg"] = weight
+        return
+    _ignore(form, "weight_lb")
+    cleaned["weight_unit"] = "kg"
+    cleaned["weight_lb"] = None
+    if cleaned.get("weight_kg") is None and "weight_kg" not in form.errors:
+        form.add_error("weight_kg", "Please give your weight.")
 
 
 class MedicationForm(forms.Form):

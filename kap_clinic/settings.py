@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kap_clinic.accounts.context_processors.navigation",
                 "kap_clinic.clinic.context_processors.crisis_line",
+                "kap_clinic.crisis.crisis_context",
             ],
             "string_if_invalid": "",
         },

@@ -5,14 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import lazy
 
-from kap_clinic.clinic.models import DEFAULT_CRISIS_LINE
-
 
 def _crisis_line() -> str:
-    from kap_clinic.clinic.selectors import organisation_get
+    from kap_clinic.crisis import crisis_contacts
 
-    organisation = organisation_get()
-    return organisation.crisis_line if organisation else DEFAULT_CRISIS_LINE
+    return crisis_contacts().crisis_line
 
 
 def crisis_line(request: HttpRequest) -> dict[str, object]:

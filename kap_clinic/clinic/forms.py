@@ -53,6 +53,7 @@ class OrganisationForm(forms.ModelForm):
             "country",
             "time_zone",
             "crisis_line",
+            "emergency_number",
             "expiry_warning_days",
             "logo",
         ]

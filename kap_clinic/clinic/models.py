@@ -47,6 +47,14 @@ class Organisation(models.Model):
         default=DEFAULT_CRISIS_LINE,
         help_text="Shown to patients who may feel unsafe (988 in the US).",
     )
+    # Shown with the crisis line wherever a patient writes (issue 10, item 13); blank: the
+    # EMERGENCY_NUMBER setting (911 in the US by default).
+    emergency_number = models.CharField(
+        "emergency number shown to patients",
+        max_length=20,
+        blank=True,
+        help_text="The local emergency number (911 in the US). Leave empty for the default.",
+    )
     expiry_warning_days = models.PositiveSmallIntegerField(
         "warn of expiring credentials (days ahead)",
         default=DEFAULT_EXPIRY_WARNING_DAYS,

@@ -71,3 +71,50 @@ def test_front_desk_gets_no_intake_pdf_and_outsiders_get_404(
     assert client.get(reverse("intake:intake_summary_pdf", args=[record.uuid])).status_code == 403
     client.force_login(outsider)
     assert client.get(reverse("intake:chart_summary_pdf", args=[record.uuid])).status_code == 404
+
+
+def test_the_pdfs_carry_the_organisations_header_and_each_download_is_audited(
+    client: Client, record: Patient, prescriber: User, therapist: User
+) -> None:
+    from kap_clinic.clinic.models import Organisation
+
+    Organisation.objects.create(
+        id=1, legal_name="Synthetic Calm Clinic", address="9 Test Row", phone="555-0111"
+    )
+    dosing = DosingRecord.objects.get(appointment__patient=record)
+    note = Note.objects.get(patient=record)
+    downloads = [
+        (prescriber, reverse("intake:chart_summary_pdf", args=[record.uuid])),
+        (prescriber, reverse("intake:intake_summary_pdf", args=[record.uuid])),
+        (prescriber, reverse("sessions:dosing_record_pdf", args=[dosing.uuid])),
+        (therapist, reverse("integration:note_pdf", args=[note.uuid])),
+    ]
+    for user, url in downloads:
+        client.force_login(user)
+        before = AuditEvent.objects.filter(action=AuditAction.EXPORT, actor=user).count()
+        text = _text(client.get(url))
+        assert "Synthetic Calm Clinic" in text, url
+        assert "9 Test Row" in text, url
+        assert "555-0111" in text, url
+        assert record.legal_name in text, url
+        assert record.mrn in text, url
+        assert "Page 1 of" in text, url
+        after = AuditEvent.objects.filter(action=AuditAction.EXPORT, actor=user).count()
+        assert after == before + 1, url
+
+
+def test_another_patient_gets_none_of_the_pdfs(
+    client: Client, record: Patient, other_patient: Patient
+) -> None:
+    dosing = DosingRecord.objects.get(appointment__patient=record)
+    note = Note.objects.get(patient=record)
+    client.force_login(other_patient.user)  # type: ignore[arg-type]
+    for url in (
+        reverse("intake:chart_summary_pdf", args=[record.uuid]),
+        reverse("intake:intake_summary_pdf", args=[record.uuid]),
+        reverse("sessions:dosing_record_pdf", args=[dosing.uuid]),
+        reverse("integration:note_pdf", args=[note.uuid]),
+    ):
+        response = client.get(url)
+        assert response.status_code in (403, 404), url
+        assert response.get("Content-Type") != "application/pdf", url
