@@ -11,9 +11,11 @@ from intake.instruments import INSTRUMENTS
 from intake.panels import own_patient_record
 from integration.deterioration import flags_for_clinician
 from integration.measures import measure_link
+from integration.models import Note
 from integration.practices.selectors import todays_practices
 from integration.progress import patient_progress
 from integration.selectors import measures_open_for, notes_to_sign
+from integration.supervision.models import ReviewState
 from kap_clinic.accounts.access import AuthenticatedRequest
 from kap_clinic.accounts.landing import Panel, panel_register
 from kap_clinic.accounts.models import User
@@ -24,11 +26,18 @@ from kap_clinic.notifications.initials import initials
 SHOWN = 10
 
 
+def _returned(note: Note) -> bool:
+    supervision = getattr(note, "supervision", None)
+    return supervision is not None and supervision.state == ReviewState.RETURNED
+
+
 def _notes_to_sign(request: AuthenticatedRequest) -> dict[str, Any]:
     # One query for both lists: the landing page keeps its query budget.
-    notes = list(notes_to_sign(user=request.user)[: SHOWN * 2])
+    notes = list(notes_to_sign(user=request.user)[: SHOWN * 3])
+    returned = [note for note in notes if note.signed_at is None and _returned(note)]
     return {
-        "overdue": [note for note in notes if note.signed_at is None][:SHOWN],
+        "returned": returned[:SHOWN],
+        "overdue": [n for n in notes if n.signed_at is None and n not in returned][:SHOWN],
         "cosign": [note for note in notes if note.signed_at is not None][:SHOWN],
     }
 

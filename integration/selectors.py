@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from integration.models import MeasureRequest, Note, PsychotherapyNote, Reflection
+from integration.supervision.models import ReviewState
 from kap_clinic.accounts.access import care_team_q
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
@@ -32,12 +33,14 @@ def notes_visible_to(*, user: User) -> QuerySet[Note]:
 
 
 def notes_to_sign(*, user: User) -> QuerySet[Note]:
-    """The author's drafts 72 hours after the session, and notes awaiting their co-signature."""
+    """The author's drafts 72 hours after the session or returned by their supervisor for
+    revision, and notes awaiting their co-signature."""
     cutoff = timezone.now() - UNSIGNED_AFTER
     return (
-        Note.objects.select_related("patient", "appointment", "author")
+        Note.objects.select_related("patient", "appointment", "author", "supervision")
         .filter(
             Q(author=user, signed_at__isnull=True, appointment__starts_at__lt=cutoff)
+            | Q(author=user, signed_at__isnull=True, supervision__state=ReviewState.RETURNED)
             | Q(cosignature_required_from=user, signed_at__isnull=False, cosigned_at__isnull=True)
         )
         .order_by("appointment__starts_at")

@@ -64,6 +64,9 @@ def note_draft_save(*, note: Note, body: str, by: User) -> Note:
     _check_author(note, by)
     if note.is_signed:
         raise ValidationError("This note is signed and locked; add an addendum instead.")
+    # Browsers submit a textarea's line breaks as CRLF: keep one form so versions and the
+    # signature's hash do not change with the way the text was sent.
+    body = body.replace("\r\n", "\n")
     if len(body) > NOTE_BODY_MAX:
         raise ValidationError(f"A note holds at most {NOTE_BODY_MAX} characters.")
     note.body = body

@@ -241,3 +241,17 @@ def test_note_list_query_budget_holds_with_1_and_50_notes(
     with django_assert_max_num_queries(12):  # type: ignore[operator]
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_a_note_saved_from_the_form_keeps_plain_line_breaks(
+    integration_appointment: Appointment, therapist: User
+) -> None:
+    """Browsers send a textarea's line breaks as CRLF; the stored text and its hash use LF."""
+    note = services.note_start(appointment=integration_appointment, by=therapist)
+    response = _client(therapist).post(
+        reverse("integration:note_save", args=[note.uuid]),
+        {"body": "Plan:\r\nwalk daily", "save": ""},
+    )
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.body == "Plan:\nwalk daily"
