@@ -63,6 +63,9 @@ class KapSessionsConfig(RolePermissionsAppConfig):
         digest.register()
         setup_sections.register()
         billing_sections.register()
+        from sessions.billing import panels as billing_panels
+
+        billing_panels.register()
         chart.register()
         lifecycle.register()
         from sessions.monitoring import services as monitoring
