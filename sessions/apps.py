@@ -94,6 +94,9 @@ class KapSessionsConfig(RolePermissionsAppConfig):
         from sessions.billing import messaging as billing_messaging
 
         billing_messaging.register()
+        from sessions.billing import panels as billing_panels
+
+        billing_panels.register()
         chart.register()
         lifecycle.register()
         from sessions.monitoring import services as monitoring

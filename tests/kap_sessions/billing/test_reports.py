@@ -252,3 +252,15 @@ def test_access_to_the_report(
         assert client.get(URL + "csv/", MARCH).status_code == 403
     client.logout()
     assert client.get(URL, MARCH).status_code == 302
+
+
+def test_billing_staff_find_the_report_on_their_landing_page(
+    client: Client, front_desk: User, clinic_admin: User
+) -> None:
+    for user in (front_desk, clinic_admin):
+        client.force_login(user)
+        assert URL.encode() in client.get("/", follow=True).content
+    client.force_login(_front_desk_without_billing())
+    response = client.get("/", follow=True)
+    assert URL.encode() not in response.content
+    assert b"Billing is not part of your role here." in response.content
