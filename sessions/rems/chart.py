@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 
 from kap_clinic.accounts.access import AuthenticatedRequest
@@ -13,31 +14,45 @@ from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.chart import ALL_STAFF, Badge, chart_badge_register
 from sessions.models import Course, CourseStatus, Drug
-from sessions.rems.models import RemsFormState
-from sessions.rems.selectors import rems_enrolment_of, rems_form_rows
+from sessions.rems.models import RemsEnrolment, RemsFormState
+from sessions.rems.selectors import rems_form_rows
 
 
 def _enrolment_badges(patient: Any, user: User) -> list[Badge]:
-    """Two queries: the enrolment, and (when there is none) whether esketamine is planned."""
-    enrolment = rems_enrolment_of(patient)
+    """One query: the REMS patient ID, and whether an esketamine course is planned or running."""
+    found = (
+        type(patient)
+        .objects.filter(pk=patient.pk)
+        .annotate(
+            rems_id=Subquery(
+                RemsEnrolment.objects.filter(patient=OuterRef("pk")).values("rems_patient_id")[:1]
+            ),
+            esketamine=Exists(
+                Course.objects.filter(
+                    patient=OuterRef("pk"),
+                    protocol__drug=Drug.ESKETAMINE,
+                    status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE],
+                )
+            ),
+        )
+        .values("rems_id", "esketamine")
+        .first()
+    )
+    if found is None:
+        return []
     url = ""
     if user.role in (Role.PRESCRIBER, Role.CLINIC_ADMIN):
         url = reverse("sessions:rems_enrolment", args=[patient.uuid])
-    if enrolment is not None:
+    if found["rems_id"]:
         return [
             Badge(
                 "REMS enrolled",
                 tone="success",
                 url=url,
-                detail=f"REMS patient ID {enrolment.rems_patient_id}",
+                detail=f"REMS patient ID {found['rems_id']}",
             )
         ]
-    esketamine = Course.objects.filter(
-        patient=patient,
-        protocol__drug=Drug.ESKETAMINE,
-        status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE],
-    ).exists()
-    if not esketamine:
+    if not found["esketamine"]:
         return []
     return [
         Badge(

@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from intake.models import Patient
 from kap_clinic.accounts.models import User
+from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditEvent
 from kap_clinic.chart import chart_badges
+from kap_clinic.notifications.content import message_render
 from kap_clinic.notifications.models import Message, MessageStatus
 from sessions import dosing
 from sessions.models import (
@@ -38,7 +40,7 @@ from sessions.rems import services as rems
 from sessions.rems.models import RemsEnrolment, RemsForm, RemsFormState
 from sessions.rems.selectors import rems_form_state
 from sessions.rems.tasks import rems_reminders_send_task
-from tests.factories import CourseFactory
+from tests.factories import CourseFactory, UserFactory
 from tests.kap_sessions.conftest import NEW_YORK, at
 from tests.kap_sessions.test_dosing import _discharge, checked_in, started
 
@@ -523,8 +525,15 @@ def test_reminders_go_to_the_prescriber_on_day_5_and_day_7_each_exactly_once(
     assert {m.idempotency_key.rsplit(":", 1)[1] for m in messages} == {"day5", "day7"}
     for message in messages:
         assert message.recipient_user == esketamine_course.prescriber
-        # Ids only: no patient data in the message's references.
+        # Ids only: no patient data in the message's references or its text.
         assert message.refs == {"form": str(form.uuid), "day": message.refs["day"]}
+        rendered = message_render(message)
+        assert rendered is not None
+        assert "8 Mar 2027" in rendered.subject
+        assert f"/sessions/dosing/{form.dosing_record.uuid}/rems/" in rendered.text
+        patient = esketamine_course.patient
+        for personal in (patient.legal_last_name, patient.display_name, patient.mrn):
+            assert personal not in rendered.text + rendered.subject + rendered.sms
 
 
 def test_the_beat_task_run_twice_queues_one_reminder_and_none_once_submitted(
@@ -606,19 +615,26 @@ def test_front_desk_and_therapists_do_not_see_rems_forms_and_admins_see_no_clini
 
 
 def test_a_prescriber_outside_the_care_team_gets_404_for_another_patients_form(
-    client: Client, esketamine_course: Course, room: Room, outsider: User
+    client: Client, esketamine_course: Course, room: Room
 ) -> None:
     form = _form_on(esketamine_course, room, timezone.localdate() - timedelta(days=1))
-    client.force_login(outsider)
-    if outsider.role != "prescriber":
-        outsider.role = "prescriber"
-        outsider.save(update_fields=["role"])
-    assert client.get(f"/sessions/dosing/{form.dosing_record.uuid}/rems/").status_code in (
-        403,
-        404,
-    )
+    client.force_login(UserFactory(role=Role.PRESCRIBER, full_name="Other Team Prescriber"))
+    record_url = f"/sessions/dosing/{form.dosing_record.uuid}/rems/"
+    assert client.get(record_url).status_code == 404
+    assert client.get(record_url + "form.pdf").status_code == 404
+    assert client.post(record_url + "complete/", {"signature": "x"}).status_code == 404
     response = client.get("/sessions/rems/")
+    assert response.status_code == 200
     assert esketamine_course.patient.display_name not in response.content.decode()
+
+
+def test_a_patient_cannot_open_the_rems_pages(
+    client: Client, esketamine_course: Course, room: Room
+) -> None:
+    form = _form_on(esketamine_course, room, timezone.localdate() - timedelta(days=1))
+    client.force_login(esketamine_course.patient.user)
+    assert client.get("/sessions/rems/").status_code == 403
+    assert client.get(f"/sessions/dosing/{form.dosing_record.uuid}/rems/").status_code == 403
 
 
 @pytest.mark.parametrize("count", [1, 12])
