@@ -41,7 +41,7 @@ from sessions.models import (
     RoomKind,
     SiteCertification,
 )
-from sessions.services import course_confirm, course_create
+from sessions.services import course_confirm, course_create, course_plan_sign
 
 
 @dataclass(frozen=True)
@@ -367,9 +367,14 @@ def _demo_course(location: Location, users: dict[Role, User]) -> None:
         location=location,
         prescriber=users[Role.PRESCRIBER],
         therapist=users[Role.THERAPIST],
-        planned_dose=protocol.dose_default,
         start_date=today + timedelta(days=1),
         by=users[Role.FRONT_DESK],
+    )
+    course_plan_sign(
+        course=course,
+        protocol=protocol,
+        planned_dose=protocol.dose_default,
+        by=users[Role.PRESCRIBER],
     )
     course_confirm(
         course=course, proposals=course_plan(course=course).proposals, by=users[Role.FRONT_DESK]

@@ -118,6 +118,13 @@ class AppointmentBookSerializer(serializers.Serializer[Any]):
     medical_monitor = serializers.UUIDField(required=False, allow_null=True)
     therapist = serializers.UUIDField(required=False, allow_null=True)
     telehealth_url = serializers.URLField(required=False, allow_blank=True, default="")
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="clinic admins only: why the booking is outside the schedule rules",
+    )
 
 
 class CancelSerializer(serializers.Serializer[Any]):
@@ -200,8 +207,11 @@ class AppointmentViewSet(
                 ends_at=data["ends_at"],
                 course=course,
                 telehealth_url=data.get("telehealth_url", ""),
+                override_reason=data.get("override_reason", ""),
+                schedule_rules=True,
                 by=user,
-                **clinicians,
+                medical_monitor=clinicians["medical_monitor"],
+                therapist=clinicians["therapist"],
             )
         except ValidationError as error:
             return _error_response(error)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 
 from intake.audit_names import patient_describer
 from kap_clinic.accounts.models import User
@@ -51,10 +54,53 @@ def _dosing_records(patient: Any) -> list[DosingRecord]:
     )
 
 
+# A cancellation this close to the session counts as late (clinic policy default, issue 13).
+LATE_CANCEL_HOURS = 48
+
+
+@dataclass(frozen=True)
+class Attendance:
+    due: int
+    no_shows: int
+    late_cancellations: int
+
+    @staticmethod
+    def percent(part: int, whole: int) -> int:
+        return round(100 * part / whole) if whole else 0
+
+    @property
+    def no_show_percent(self) -> int:
+        return self.percent(self.no_shows, self.due)
+
+    @property
+    def late_cancellation_percent(self) -> int:
+        return self.percent(self.late_cancellations, self.due)
+
+
+def attendance(appointments: list[Appointment], *, now: datetime | None = None) -> Attendance:
+    """No-show and late-cancellation counts over the sessions due so far: those whose time has
+    come, and those cancelled late; an early cancellation is not counted at all."""
+    now = now or timezone.now()
+    late = timedelta(hours=LATE_CANCEL_HOURS)
+    due = no_shows = late_cancellations = 0
+    for appointment in appointments:
+        if appointment.status == AppointmentStatus.CANCELLED:
+            cancelled_at = appointment.cancelled_at
+            if cancelled_at is not None and cancelled_at > appointment.starts_at - late:
+                due += 1
+                late_cancellations += 1
+        elif appointment.starts_at <= now:
+            due += 1
+            no_shows += appointment.status == AppointmentStatus.NO_SHOW
+    return Attendance(due=due, no_shows=no_shows, late_cancellations=late_cancellations)
+
+
 def _sessions_section(request: HttpRequest, patient: Any, user: User) -> dict[str, Any]:
+    appointments = _appointments(patient)
     return {
         "courses": _courses(patient),
-        "appointments": _appointments(patient),
+        "appointments": appointments,
+        "attendance": attendance(appointments),
         "can_book": user.has_perm("kap_sessions.add_appointment"),
         "can_plan": user.has_perm("kap_sessions.add_course"),
     }

@@ -547,6 +547,12 @@ def dosing_start(*, record: DosingRecord, by: User) -> DosingRecord:
             f"A session that is {record.get_status_display().lower()} cannot start."
         )
     _require_dosing_allowed(record.appointment)
+    course = record.appointment.course
+    if course is not None and not course.plan_is_signed:
+        raise ValidationError(
+            "The treatment plan is not signed: the prescriber sets the dose and signs the plan "
+            "on the course page before the first dose."
+        )
     _require_licensed_clinician_present(record.appointment)
     from sessions.rems.selectors import rems_dosing_problems
 

@@ -45,10 +45,22 @@ class CourseForm(forms.Form):
     )
     start_date = forms.DateField(widget=DATE)
 
-    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, patient: Patient, sets_dose: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["prescriber"].initial = patient.prescriber_id
         self.fields["therapist"].initial = patient.therapist_id
+        if not sets_dose:
+            # The dose is the prescriber's decision: others propose the schedule only.
+            del self.fields["planned_dose"]
+
+
+class PlanSignForm(forms.Form):
+    """The prescriber's treatment plan: protocol and planned dose, signed."""
+
+    protocol = forms.ModelChoiceField(queryset=Protocol.objects.filter(is_active=True))
+    planned_dose = forms.DecimalField(
+        max_digits=7, decimal_places=3, help_text="in the protocol's unit (mg or mg/kg)"
+    )
 
 
 class ProposalForm(forms.Form):
@@ -64,6 +76,16 @@ class ProposalForm(forms.Form):
 ProposalFormSet = forms.formset_factory(ProposalForm, extra=0)
 
 
+def _override_reason_field() -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=200,
+        label="Reason to book outside the schedule rules",
+        help_text="Clinic admins only: in the past, outside opening or working hours, or over "
+        "time off. Recorded in the audit log.",
+    )
+
+
 class AppointmentForm(forms.Form):
     kind = forms.ChoiceField(choices=AppointmentKind.choices)
     room = forms.ModelChoiceField(
@@ -77,9 +99,14 @@ class AppointmentForm(forms.Form):
     therapist = ClinicianChoiceField(queryset=_staff(Role.THERAPIST), required=False)
     course = forms.ModelChoiceField(queryset=Course.objects.none(), required=False)
     telehealth_url = forms.URLField(required=False, label="Telehealth link", assume_scheme="https")
+    override_reason = _override_reason_field()
 
-    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, patient: Patient, may_override: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if not may_override:
+            del self.fields["override_reason"]
         self.fields["course"].queryset = patient.courses.select_related("protocol")  # type: ignore[attr-defined]
         self.fields["medical_monitor"].initial = patient.prescriber_id
         self.fields["therapist"].initial = patient.therapist_id
@@ -89,6 +116,12 @@ class RescheduleForm(forms.Form):
     starts_at = forms.DateTimeField(widget=DATETIME, label="New start")
     duration_minutes = forms.IntegerField(min_value=15, max_value=480, label="Duration (minutes)")
     room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True), required=False)
+    override_reason = _override_reason_field()
+
+    def __init__(self, *args: Any, may_override: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_override:
+            del self.fields["override_reason"]
 
 
 class CancelForm(forms.Form):

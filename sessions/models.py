@@ -408,8 +408,18 @@ class Course(models.Model):
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses_as_therapist"
     )
-    # In the protocol's unit (mg, or mg/kg).
+    # In the protocol's unit (mg, or mg/kg). Front desk may propose it with the schedule; the
+    # prescriber sets and signs it (the treatment plan) before the first dose.
     planned_dose = models.DecimalField(max_digits=7, decimal_places=3)
+    plan_signed_at = models.DateTimeField("treatment plan signed", null=True, blank=True)
+    plan_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="treatment plan signed by",
+    )
     start_date = models.DateField()
     status = models.CharField(
         max_length=20, choices=CourseStatus.choices, default=CourseStatus.PLANNED
@@ -424,6 +434,10 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} from {self.start_date}"
+
+    @property
+    def plan_is_signed(self) -> bool:
+        return self.plan_signed_at is not None
 
 
 class AppointmentKind(models.TextChoices):

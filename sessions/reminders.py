@@ -20,9 +20,16 @@ from intake.messaging import patient_recipient
 from kap_clinic.notifications.content import context_builder_register
 from kap_clinic.notifications.models import Message
 from kap_clinic.notifications.services import message_request, messages_cancel
-from sessions.models import Appointment, AppointmentKind, AppointmentStatus, DosingPolicy
+from sessions.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Course,
+    DosingPolicy,
+)
 
 CONFIRMATION = "sessions.booking_confirmation"
+COURSE_CONFIRMATION = "sessions.course_booking_confirmation"
 CANCELLATION = "sessions.appointment_cancelled"
 DOSING_72H = "sessions.dosing_reminder_72h"
 DOSING_24H = "sessions.dosing_reminder_24h"
@@ -58,11 +65,14 @@ def _local_clock(day: Any, clock: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone)
 
 
-def reminder_timeline(appointment: Appointment, *, now: datetime) -> list[PlannedMessage]:
-    """The messages an appointment should have, given its kind and start; past ones left out."""
+def reminder_timeline(
+    appointment: Appointment, *, now: datetime, confirm: bool = True
+) -> list[PlannedMessage]:
+    """The messages an appointment should have, given its kind and start; past ones left out.
+    ``confirm=False`` leaves out its own confirmation (a course is confirmed in one message)."""
     start = appointment.starts_at
     zone = ZoneInfo(appointment.patient.time_zone or settings.TIME_ZONE)
-    planned = [PlannedMessage(CONFIRMATION, now)]
+    planned = [PlannedMessage(CONFIRMATION, now)] if confirm else []
     if appointment.kind == AppointmentKind.DOSING:
         policy = DosingPolicy.current()
         local_day = start.astimezone(zone).date()
@@ -98,11 +108,13 @@ def _idempotency_key(appointment: Appointment, template_key: str) -> str:
     )
 
 
-def appointment_reminders_request(appointment: Appointment) -> list[Message]:
+def appointment_reminders_request(
+    appointment: Appointment, *, confirm: bool = True
+) -> list[Message]:
     """Asks the outbox for the appointment's messages; call inside the booking transaction."""
     recipient = patient_recipient(appointment.patient)
     messages = []
-    for planned in reminder_timeline(appointment, now=timezone.now()):
+    for planned in reminder_timeline(appointment, now=timezone.now(), confirm=confirm):
         message = message_request(
             recipient=recipient,
             template_key=planned.template_key,
@@ -115,6 +127,18 @@ def appointment_reminders_request(appointment: Appointment) -> list[Message]:
         if message is not None:
             messages.append(message)
     return messages
+
+
+def course_confirmation_request(course: Course) -> Message | None:
+    """One message for a course booked at once: every appointment listed, one .ics for all."""
+    return message_request(
+        recipient=patient_recipient(course.patient),
+        template_key=COURSE_CONFIRMATION,
+        idempotency_key=f"course:{course.uuid}:{COURSE_CONFIRMATION}",
+        refs={"course": str(course.uuid)},
+        subject_key=f"course:{course.uuid}",
+        essential=True,
+    )
 
 
 def appointment_reminders_cancel(appointment: Appointment) -> int:
@@ -156,11 +180,7 @@ def appointment_message_context(message: Message) -> dict[str, Any] | None:
     # Naive wall-clock times in the patient's zone: the template date filter would otherwise
     # convert aware times to the server's zone.
     starts = appointment.starts_at.astimezone(zone).replace(tzinfo=None)
-    where = (
-        "online (telehealth)"
-        if appointment.room.is_virtual
-        else f"{appointment.location.name}, {appointment.location.address}".rstrip(", ")
-    )
+    where = _where(appointment)
     return {
         "first_name": patient.preferred_name or patient.legal_first_name,
         "clinic_name": settings.CLINIC_NAME,
@@ -180,14 +200,67 @@ def appointment_message_context(message: Message) -> dict[str, Any] | None:
         "readiness_url": _absolute(reverse("sessions:readiness_patient", args=[appointment.uuid])),
         "portal_url": _absolute(reverse("accounts:portal")),
         "protocol_articles": _protocol_articles(appointment),
-        "calendar_event": {
-            "uid": f"{appointment.uuid}@kap-clinic",
-            "start": appointment.starts_at,
-            "end": appointment.ends_at,
-            "summary": f"{appointment.get_kind_display()} session, {settings.CLINIC_NAME}",
-            "location": where,
-            "description": "Your appointment. Reply or call the clinic to change it.",
-        },
+        "calendar_event": _calendar_event(appointment, where),
+    }
+
+
+def _where(appointment: Appointment) -> str:
+    if appointment.room.is_virtual:
+        return "online (telehealth)"
+    return f"{appointment.location.name}, {appointment.location.address}".rstrip(", ")
+
+
+def _calendar_event(appointment: Appointment, where: str) -> dict[str, Any]:
+    """The appointment as a calendar event: one UID for its life, SEQUENCE raised by each move
+    and by the cancellation, so calendar programs update the event instead of adding one."""
+    cancelled = appointment.status == AppointmentStatus.CANCELLED
+    return {
+        "uid": f"{appointment.uuid}@kap-clinic",
+        "start": appointment.starts_at,
+        "end": appointment.ends_at,
+        "summary": f"{appointment.get_kind_display()} session, {settings.CLINIC_NAME}",
+        "location": where,
+        "description": "Your appointment. Reply or call the clinic to change it.",
+        "sequence": appointment.schedule_version - 1 + (1 if cancelled else 0),
+        "cancelled": cancelled,
+    }
+
+
+def course_message_context(message: Message) -> dict[str, Any] | None:
+    """The course confirmation: each booked appointment in the patient's zone, and its events."""
+    course = (
+        Course.objects.select_related("patient", "protocol")
+        .filter(uuid=message.refs.get("course"))
+        .first()
+    )
+    if course is None:
+        return None
+    appointments = list(
+        course.appointments.exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("location", "room")
+        .order_by("starts_at")
+    )
+    if not appointments:
+        return None
+    patient = course.patient
+    zone = ZoneInfo(patient.time_zone or settings.TIME_ZONE)
+    return {
+        "first_name": patient.preferred_name or patient.legal_first_name,
+        "clinic_name": settings.CLINIC_NAME,
+        "time_zone": str(zone),
+        "appointments": [
+            {
+                "kind": appointment.get_kind_display(),
+                "starts_at": appointment.starts_at.astimezone(zone).replace(tzinfo=None),
+                "where": _where(appointment),
+            }
+            for appointment in appointments
+        ],
+        "has_dosing": any(appointment.is_dosing for appointment in appointments),
+        "portal_url": _absolute(reverse("accounts:portal")),
+        "calendar_events": [
+            _calendar_event(appointment, _where(appointment)) for appointment in appointments
+        ],
     }
 
 
@@ -208,3 +281,4 @@ def _protocol_articles(appointment: Appointment) -> list[dict[str, str]]:
 def register() -> None:
     for key in TEMPLATE_KEYS:
         context_builder_register(key, appointment_message_context)
+    context_builder_register(COURSE_CONFIRMATION, course_message_context)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -33,9 +34,11 @@ from sessions.models import (
     Course,
     CourseStatus,
     Location,
+    OpeningHours,
     Protocol,
     Room,
     StaffTimeOff,
+    StaffWorkingHours,
 )
 from sessions.selectors import patient_is_cleared
 
@@ -121,9 +124,123 @@ def booking_conflict(
     for clinician in clinicians:
         if bookings.filter(clinician=clinician).exists():
             return f"{clinician.full_name} is already booked at that time."
-        if StaffTimeOff.objects.filter(_overlapping(starts_at, ends_at), staff=clinician).exists():
-            return f"{clinician.full_name} is off at that time."
     return None
+
+
+# A session already under way can still be put on the schedule (a walk-in written up after it
+# began); anything earlier is a record of the past, which only a clinic admin makes, with a reason.
+PAST_GRACE = timedelta(minutes=60)
+OVERRIDE_HINT = "A clinic admin can book it anyway, giving a reason."
+
+
+def _hours_text(spans: Iterable[tuple[time, time]]) -> str:
+    return ", ".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in sorted(spans))
+
+
+def schedule_rule_breaches(
+    *, location: Location, clinicians: Iterable[User], starts_at: datetime, ends_at: datetime
+) -> list[str]:
+    """Why a time is outside the schedule: in the past, the location closed, a clinician not
+    working or off. A location (or clinician) with no hours recorded is taken to be open."""
+    breaches: list[str] = []
+    zone = ZoneInfo(location.time_zone)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    if starts_at < timezone.now() - PAST_GRACE:
+        breaches.append(f"{start:%A %-d %B %Y at %H:%M} is in the past.")
+    weekday_name = f"{start:%A}s"
+
+    def fits(spans: list[tuple[time, time]]) -> bool:
+        return start.date() == end.date() and any(
+            opens <= start.time() and end.time() <= closes for opens, closes in spans
+        )
+
+    opening = list(
+        OpeningHours.objects.filter(location=location).values_list(
+            "weekday", "opens_at", "closes_at"
+        )
+    )
+    if opening:
+        today = [(opens, closes) for day, opens, closes in opening if day == start.weekday()]
+        if not today:
+            breaches.append(f"{location.name} is closed on {weekday_name}.")
+        elif not fits(today):
+            breaches.append(
+                f"{location.name} is open {_hours_text(today)} on {weekday_name}; "
+                f"{start:%H:%M}-{end:%H:%M} is outside those hours."
+            )
+    for clinician in clinicians:
+        shifts = list(
+            StaffWorkingHours.objects.filter(staff=clinician).values_list(
+                "location_id", "weekday", "starts_at", "ends_at"
+            )
+        )
+        here = [
+            (begins, finishes)
+            for location_id, day, begins, finishes in shifts
+            if location_id == location.id and day == start.weekday()
+        ]
+        if shifts and not here:
+            breaches.append(
+                f"{clinician.full_name} does not work at {location.name} on {weekday_name}."
+            )
+        elif shifts and not fits(here):
+            breaches.append(
+                f"{clinician.full_name} works {_hours_text(here)} on {weekday_name} at "
+                f"{location.name}; {start:%H:%M}-{end:%H:%M} is outside those hours."
+            )
+        if off := _time_off(clinician, starts_at, ends_at):
+            breaches.append(off)
+    return breaches
+
+
+def _check_schedule_rules(
+    *,
+    location: Location,
+    clinicians: list[User],
+    starts_at: datetime,
+    ends_at: datetime,
+    by: User,
+    override_reason: str,
+) -> list[str]:
+    """Raises with every breach unless a clinic admin overrides them with a reason; returns the
+    breaches overridden (for the audit row)."""
+    override_reason = override_reason.strip()
+    if override_reason and by.role != Role.CLINIC_ADMIN:
+        raise ValidationError("Only a clinic admin can book outside the schedule rules.")
+    breaches = schedule_rule_breaches(
+        location=location, clinicians=clinicians, starts_at=starts_at, ends_at=ends_at
+    )
+    if breaches and not override_reason:
+        hint = [OVERRIDE_HINT] if by.role == Role.CLINIC_ADMIN else []
+        raise ValidationError([*breaches, *hint])
+    return breaches
+
+
+def _time_off(clinician: User, starts_at: datetime, ends_at: datetime) -> str | None:
+    if StaffTimeOff.objects.filter(_overlapping(starts_at, ends_at), staff=clinician).exists():
+        return f"{clinician.full_name} is off at that time."
+    return None
+
+
+def _check_time_off(*, clinicians: list[User], starts_at: datetime, ends_at: datetime) -> list[str]:
+    """Time off holds even where the other schedule rules are not asked for."""
+    breaches = [b for c in clinicians if (b := _time_off(c, starts_at, ends_at))]
+    if breaches:
+        raise ValidationError(breaches)
+    return []
+
+
+def _audit_override(
+    *, appointment: Appointment, breaches: list[str], reason: str, by: User
+) -> None:
+    if breaches:
+        audit_record(
+            action=AuditAction.UPDATE,
+            actor=by,
+            obj=appointment,
+            detail=f"booked outside the schedule rules ({' '.join(breaches)}) because: "
+            f"{reason.strip()}"[:300],
+        )
 
 
 def _check_spacing(
@@ -155,12 +272,32 @@ def _validate(
     ends_at: datetime,
     medical_monitor: User | None,
     therapist: User | None,
+    by: User,
+    override_reason: str = "",
+    schedule_rules: bool = True,
     exclude: Appointment | None = None,
-) -> None:
+) -> list[str]:
+    """Every rule of a booking; returns the schedule rules a clinic admin overrode."""
     if ends_at <= starts_at:
         raise ValidationError("An appointment must end after it starts.")
     if not room.is_active:
         raise ValidationError(f"{room.name} is not in use.")
+    overridden = (
+        _check_schedule_rules(
+            location=room.location,
+            clinicians=[c for c in (medical_monitor, therapist) if c is not None],
+            starts_at=starts_at,
+            ends_at=ends_at,
+            by=by,
+            override_reason=override_reason,
+        )
+        if schedule_rules
+        else _check_time_off(
+            clinicians=[c for c in (medical_monitor, therapist) if c is not None],
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+    )
     if course is not None:
         if course.patient_id != patient.id:
             raise ValidationError("The course belongs to another patient.")
@@ -194,6 +331,7 @@ def _validate(
     )
     if conflict:
         raise BookingConflictError(conflict)
+    return overridden
 
 
 def _save_guarded(write: Callable[[], None]) -> None:
@@ -237,13 +375,22 @@ def appointment_book(
     medical_monitor: User | None = None,
     therapist: User | None = None,
     telehealth_url: str = "",
+    override_reason: str = "",
+    confirm: bool = True,
+    schedule_rules: bool = False,
 ) -> Appointment:
-    """Books one appointment; BookingConflictError when the slot is taken."""
+    """Books one appointment (``confirm=False``: no confirmation of its own, its course's
+    booking sends one for all). ``schedule_rules``: the pages, the API and course booking ask
+    for the schedule rules (see ``schedule_rule_breaches``); code that records sessions as they
+    happened (set-up, imports) leaves them off, time off aside. BookingConflictError when the
+    slot is taken, ValidationError when a rule refuses it. ``override_reason`` lets a clinic
+    admin book outside the schedule rules (in the past, outside opening or working hours, over
+    time off); the override is audited."""
     if kind not in AppointmentKind.values:
         raise ValidationError("Unknown kind of appointment.")
     if course is not None and kind == AppointmentKind.DOSING:
         _course_overlap_check(course=course, start=starts_at, end=ends_at)
-    _validate(
+    overridden = _validate(
         patient=patient,
         kind=kind,
         course=course,
@@ -252,6 +399,9 @@ def appointment_book(
         ends_at=ends_at,
         medical_monitor=medical_monitor,
         therapist=therapist,
+        by=by,
+        override_reason=override_reason,
+        schedule_rules=schedule_rules,
     )
     appointment = Appointment(
         patient=patient,
@@ -273,7 +423,8 @@ def appointment_book(
         _sync_clinician_bookings(appointment)
 
     _save_guarded(write)
-    reminders.appointment_reminders_request(appointment)
+    _audit_override(appointment=appointment, breaches=overridden, reason=override_reason, by=by)
+    reminders.appointment_reminders_request(appointment, confirm=confirm)
     return appointment
 
 
@@ -286,8 +437,10 @@ def appointment_reschedule(
     ends_at: datetime,
     by: User,
     room: Room | None = None,
+    override_reason: str = "",
 ) -> Appointment:
-    """Moves a booked appointment; its pending reminders are cancelled and asked for again."""
+    """Moves a booked appointment under the booking rules (a clinic admin may override the
+    schedule rules with a reason); its pending reminders are cancelled and asked for again."""
     appointment = Appointment.objects.select_for_update().get(id=appointment.id)
     if appointment.status != AppointmentStatus.BOOKED:
         raise InvalidTransitionError(
@@ -295,7 +448,7 @@ def appointment_reschedule(
             f"{appointment.get_status_display().lower()}."
         )
     room = room or appointment.room
-    _validate(
+    overridden = _validate(
         patient=appointment.patient,
         kind=appointment.kind,
         course=appointment.course,
@@ -304,6 +457,8 @@ def appointment_reschedule(
         ends_at=ends_at,
         medical_monitor=appointment.medical_monitor,
         therapist=appointment.therapist,
+        by=by,
+        override_reason=override_reason,
         exclude=appointment,
     )
     appointment.starts_at = starts_at
@@ -318,6 +473,7 @@ def appointment_reschedule(
         _sync_clinician_bookings(appointment)
 
     _save_guarded(write)
+    _audit_override(appointment=appointment, breaches=overridden, reason=override_reason, by=by)
     reminders.appointment_reminders_cancel(appointment)
     reminders.appointment_reminders_request(appointment)
     return appointment
@@ -422,12 +578,12 @@ def course_create(
     location: Location,
     prescriber: User,
     therapist: User,
-    planned_dose: object,
     start_date: date,
     by: User,
+    planned_dose: object = None,
 ) -> Course:
-    from decimal import Decimal, InvalidOperation
-
+    """Plans a course. Anyone who schedules may propose it (the planned dose defaults to the
+    protocol's); the prescriber signs the treatment plan (``course_plan_sign``) before a dose."""
     if not patient_is_cleared(patient):
         raise ValidationError("The patient has not been cleared for treatment.")
     if not protocol.is_active:
@@ -436,15 +592,25 @@ def course_create(
         raise ValidationError("The course's prescriber must be a prescriber.")
     if therapist.role != Role.THERAPIST:
         raise ValidationError("The course's therapist must be a therapist.")
-    try:
-        dose = Decimal(str(planned_dose))
-    except InvalidOperation as error:
-        raise ValidationError("The planned dose must be a number.") from error
-    if not protocol.dose_minimum <= dose <= protocol.dose_maximum:
+    today = timezone.now().astimezone(ZoneInfo(location.time_zone)).date()
+    if start_date < today:
         raise ValidationError(
-            f"The planned dose must be between {protocol.dose_minimum} and "
-            f"{protocol.dose_maximum} {protocol.dose_unit} under {protocol.name}."
+            f"A course cannot start in the past: {start_date:%-d %B %Y} is before today."
         )
+    current = (
+        Course.objects.filter(
+            patient=patient, status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE]
+        )
+        .select_related("protocol")
+        .first()
+    )
+    if current is not None:
+        raise ValidationError(
+            f"{patient.display_name} already has a {current.get_status_display().lower()} course "
+            f"({current.protocol.name}, from {current.start_date:%-d %B %Y}). A patient has one "
+            "course at a time: complete or cancel it first."
+        )
+    dose = _planned_dose(protocol, protocol.dose_default if planned_dose is None else planned_dose)
     return Course.objects.create(
         patient=patient,
         protocol=protocol,
@@ -483,6 +649,47 @@ def course_booking_warnings(course: Course) -> list[BookingWarning]:
         for key in sorted(_course_booking_warnings)
         for warning in _course_booking_warnings[key](course)
     ]
+
+
+def _planned_dose(protocol: Protocol, planned_dose: object) -> Decimal:
+    try:
+        dose = Decimal(str(planned_dose))
+    except InvalidOperation as error:
+        raise ValidationError("The planned dose must be a number.") from error
+    if not protocol.dose_minimum <= dose <= protocol.dose_maximum:
+        raise ValidationError(
+            f"The planned dose must be between {protocol.dose_minimum} and "
+            f"{protocol.dose_maximum} {protocol.dose_unit} under {protocol.name}."
+        )
+    return dose
+
+
+@transaction.atomic
+def course_plan_sign(
+    *, course: Course, protocol: Protocol, planned_dose: object, by: User
+) -> Course:
+    """The prescriber sets the protocol and planned dose and signs the treatment plan; a dose
+    cannot start before. Signing again (a changed dose) replaces the signature."""
+    if by.role != Role.PRESCRIBER:
+        raise ValidationError("Only a prescriber can set the dose and sign the treatment plan.")
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if course.status in (CourseStatus.COMPLETED, CourseStatus.CANCELLED):
+        raise ValidationError(f"The course is {course.get_status_display().lower()}.")
+    if not protocol.is_active:
+        raise ValidationError(f"{protocol.name} is not in use.")
+    course.protocol = protocol
+    course.planned_dose = _planned_dose(protocol, planned_dose)
+    course.plan_signed_at = timezone.now()
+    course.plan_signed_by = by
+    course.save(update_fields=["protocol", "planned_dose", "plan_signed_at", "plan_signed_by"])
+    audit_record(
+        action=AuditAction.UPDATE,
+        actor=by,
+        obj=course,
+        detail=f"treatment plan signed: {protocol.name}, "
+        f"{course.planned_dose} {protocol.dose_unit}",
+    )
+    return course
 
 
 @dataclass
@@ -529,6 +736,13 @@ def course_confirm(
     if course.status != CourseStatus.PLANNED:
         raise ValidationError("Only a planned course can be confirmed.")
     if proposals:
+        zone = ZoneInfo(course.location.time_zone)
+        first = min(proposal.starts_at for proposal in proposals).astimezone(zone)
+        if first.date() < timezone.now().astimezone(zone).date():
+            raise ValidationError(
+                f"The course's first appointment ({first:%-d %B %Y}) is before today; "
+                "plan it again from today."
+            )
         _course_overlap_check(
             course=course,
             start=min(proposal.starts_at for proposal in proposals),
@@ -545,11 +759,15 @@ def course_confirm(
             medical_monitor=proposal.medical_monitor,
             therapist=proposal.therapist,
             by=by,
+            confirm=False,
+            schedule_rules=True,
         )
         for proposal in proposals
     ]
     course.status = CourseStatus.ACTIVE
     course.save(update_fields=["status"])
+    if booked:
+        reminders.course_confirmation_request(course)
     return booked
 
 

@@ -26,6 +26,7 @@ urlpatterns = [
         name="appointment_book",
     ),
     path("courses/<uuid:course_uuid>/", views.course_detail, name="course_detail"),
+    path("courses/<uuid:course_uuid>/sign/", views.course_plan_sign, name="course_plan_sign"),
     path("courses/<uuid:course_uuid>/plan/", views.course_plan_view, name="course_plan"),
     path(
         "appointments/<uuid:appointment_uuid>/", views.appointment_detail, name="appointment_detail"

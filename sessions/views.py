@@ -32,6 +32,7 @@ from sessions.ledger import services as ledger_services
 from sessions.models import (
     Appointment,
     AppointmentStatus,
+    CourseStatus,
     DosingPolicy,
     DosingRecord,
     DosingStatus,
@@ -57,6 +58,11 @@ from sessions.selectors import (
 
 def _errors(error: ValidationError) -> list[str]:
     return list(error.messages)
+
+
+def _may_override(request: AuthenticatedRequest) -> bool:
+    """Clinic admins may book outside the schedule rules, with a reason."""
+    return request.user.role == Role.CLINIC_ADMIN
 
 
 def _day(request: AuthenticatedRequest, location: Location) -> date:
@@ -213,7 +219,24 @@ def availability(request: AuthenticatedRequest) -> HttpResponse:
             start_day=timezone.now().astimezone(ZoneInfo(location.time_zone)).date(),
             not_before=timezone.now(),
         )
-    return render(request, "kap_sessions/availability.html", {"form": form, "slots": slots})
+    # Each slot books in one click, into the patient's current course when there is one.
+    course = (
+        form.cleaned_data["patient"]
+        .courses.filter(status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE])
+        .first()
+        if form.is_valid()
+        else None
+    )
+    return render(
+        request,
+        "kap_sessions/availability.html",
+        {
+            "form": form,
+            "slots": slots,
+            "course": course,
+            "can_book": request.user.has_perm("kap_sessions.add_appointment"),
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -252,7 +275,9 @@ def patient_sessions(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpR
 @permission_required("kap_sessions.add_course")
 def course_create(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
     patient = patient_get(user=request.user, patient_uuid=patient_uuid)
-    form = forms.CourseForm(request.POST or None, patient=patient)
+    form = forms.CourseForm(
+        request.POST or None, patient=patient, sets_dose=request.user.role == Role.PRESCRIBER
+    )
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -271,10 +296,20 @@ def course_create(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResp
 
 
 @permission_required("kap_sessions.view_course")
-def course_detail(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+def course_detail(
+    request: AuthenticatedRequest,
+    course_uuid: UUID,
+    *,
+    sign_form: forms.PlanSignForm | None = None,
+    errors: list[str] | None = None,
+) -> HttpResponse:
     course = course_get(user=request.user, course_uuid=course_uuid)
     audit_record(action=AuditAction.READ, request=request, obj=course, detail="course")
     show_doses = request.user.has_perm("kap_sessions.view_dose")
+    can_sign = request.user.role == Role.PRESCRIBER and course.status in (
+        CourseStatus.PLANNED,
+        CourseStatus.ACTIVE,
+    )
     return render(
         request,
         "kap_sessions/course_detail.html",
@@ -282,8 +317,58 @@ def course_detail(request: AuthenticatedRequest, course_uuid: UUID) -> HttpRespo
             "course": course,
             "appointments": course.appointments.select_related("room", "location"),
             "cumulative_dose_mg": course_cumulative_dose_mg(course) if show_doses else None,
+            "sign_form": (
+                sign_form
+                or forms.PlanSignForm(
+                    initial={"protocol": course.protocol, "planned_dose": course.planned_dose}
+                )
+            )
+            if can_sign
+            else None,
+            "errors": errors or [],
         },
+        status=400 if errors else 200,
     )
+
+
+@require_POST
+@permission_required("kap_sessions.view_course")
+def course_plan_sign(request: AuthenticatedRequest, course_uuid: UUID) -> HttpResponse:
+    """The prescriber sets the dose and signs the treatment plan, after a confirmation step."""
+    course = course_get(user=request.user, course_uuid=course_uuid)
+    if request.user.role != Role.PRESCRIBER:
+        raise PermissionDenied("Only a prescriber signs the treatment plan.")
+    form = forms.PlanSignForm(request.POST)
+    if not form.is_valid():
+        return course_detail(
+            request, course_uuid, sign_form=form, errors=["Check the highlighted fields."]
+        )
+    protocol = form.cleaned_data["protocol"]
+    confirm = confirmation_required(
+        request,
+        title="Sign this treatment plan?",
+        consequence=(
+            f"{course.patient.display_name}: {protocol.name}, planned dose "
+            f"{form.cleaned_data['planned_dose']} {protocol.dose_unit}, signed by you. "
+            "Doses may start once the plan is signed."
+        ),
+        confirm_label="Sign the treatment plan",
+        back_url=reverse("sessions:course_detail", args=[course.uuid]),
+        danger=False,
+    )
+    if confirm is not None:
+        return confirm
+    try:
+        services.course_plan_sign(
+            course=course,
+            protocol=protocol,
+            planned_dose=form.cleaned_data["planned_dose"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        return course_detail(request, course_uuid, sign_form=form, errors=_errors(error))
+    messages.success(request, "Treatment plan signed.")
+    return redirect("sessions:course_detail", course.uuid)
 
 
 def _proposal_initial(proposal: services.ProposedAppointment, zone: ZoneInfo) -> dict[str, Any]:
@@ -375,7 +460,9 @@ def course_plan_view(request: AuthenticatedRequest, course_uuid: UUID) -> HttpRe
 def appointment_book(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResponse:
     patient = patient_get(user=request.user, patient_uuid=patient_uuid)
     errors: list[str] = []
-    form = forms.AppointmentForm(request.POST or None, patient=patient)
+    form = forms.AppointmentForm(
+        request.POST or None, patient=patient, may_override=_may_override(request)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         zone = ZoneInfo(data["room"].location.time_zone)
@@ -391,6 +478,8 @@ def appointment_book(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpR
                 medical_monitor=data["medical_monitor"],
                 therapist=data["therapist"],
                 telehealth_url=data["telehealth_url"],
+                override_reason=data.get("override_reason", ""),
+                schedule_rules=True,
                 by=request.user,
             )
         except ValidationError as error:
@@ -438,12 +527,13 @@ def _appointment_page(
             "can_see_dosing": request.user.has_perm("kap_sessions.view_dosingrecord"),
             "reschedule_form": reschedule_form
             or forms.RescheduleForm(
+                may_override=_may_override(request),
                 initial={
                     "starts_at": appointment.starts_at.astimezone(zone),
                     "duration_minutes": int(
                         (appointment.ends_at - appointment.starts_at).total_seconds() // 60
                     ),
-                }
+                },
             ),
             "cancel_form": cancel_form or forms.CancelForm(),
             "errors": errors or [],
@@ -501,7 +591,7 @@ def appointment_reschedule(request: AuthenticatedRequest, appointment_uuid: UUID
     appointment = appointment_get(user=request.user, appointment_uuid=appointment_uuid)
     zone = ZoneInfo(appointment.location.time_zone)
     with timezone.override(zone):
-        form = forms.RescheduleForm(request.POST)
+        form = forms.RescheduleForm(request.POST, may_override=_may_override(request))
         valid = form.is_valid()
     try:
         if not valid:
@@ -512,6 +602,7 @@ def appointment_reschedule(request: AuthenticatedRequest, appointment_uuid: UUID
             starts_at=starts_at,
             ends_at=starts_at + timedelta(minutes=form.cleaned_data["duration_minutes"]),
             room=form.cleaned_data.get("room"),
+            override_reason=form.cleaned_data.get("override_reason", ""),
             by=request.user,
         )
     except ValidationError as error:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -118,6 +118,9 @@ class CourseFactory(factory.django.DjangoModelFactory):
     planned_dose = Decimal("0.5")
     start_date = date(2026, 12, 1)
     created_by = factory.SubFactory(UserFactory, role=Role.FRONT_DESK)
+    # The prescriber has signed the treatment plan (doses need it); plan_signed_at=None for not.
+    plan_signed_at = factory.LazyFunction(lambda: datetime.now(tz=UTC))
+    plan_signed_by = factory.LazyAttribute(lambda o: o.prescriber if o.plan_signed_at else None)
 
 
 # --- integration ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from django.utils.module_loading import import_string
 
 from kap_clinic.notifications.content import Rendered
 from kap_clinic.notifications.errors import PermanentDeliveryError, TransientDeliveryError
-from kap_clinic.notifications.ics import calendar_ics
+from kap_clinic.notifications.ics import calendar_ics_events, calendar_method
 from kap_clinic.notifications.models import Channel, Message
 from kap_clinic.notifications.recipients import Recipient
 
@@ -107,11 +107,12 @@ class EmailChannel:
         )
         if html:
             email.attach_alternative(html, "text/html")
-        if rendered.calendar_event is not None:
+        if rendered.calendar_events:
+            method = calendar_method(rendered.calendar_events)
             email.attach(
-                "appointment.ics",
-                calendar_ics(rendered.calendar_event),
-                "text/calendar; charset=utf-8; method=PUBLISH",
+                "appointments.ics" if len(rendered.calendar_events) > 1 else "appointment.ics",
+                calendar_ics_events(rendered.calendar_events),
+                f"text/calendar; charset=utf-8; method={method}",
             )
         for attachment in rendered.attachments:
             email.attach(attachment.filename, attachment.content, attachment.mimetype)

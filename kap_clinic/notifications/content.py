@@ -8,8 +8,9 @@ The app that requests a message registers a context builder for its template key
 AppConfig.ready(). The builder gets the message (its ``refs`` hold ids) and returns the template
 context, or None when what the message was about is gone (the message is then cancelled).
 A context may carry ``calendar_event`` (a :class:`CalendarEvent`, or a dict with uid, start, end,
-summary, location, description) for an .ics attachment on email, and ``attachments`` (a list of
-:class:`Attachment`) for other files on email.
+summary, location, description, sequence, cancelled) for an .ics attachment on email, or
+``calendar_events`` (a list of them) for one .ics holding several events, and ``attachments``
+(a list of :class:`Attachment`) for other files on email.
 
 Rendering is strict: a variable the template uses but the context lacks is an error (the message
 fails with the variable's name), never a silently empty gap in a patient's instructions.
@@ -74,6 +75,9 @@ class CalendarEvent:
     summary: str
     location: str = ""
     description: str = ""
+    # Raised on every change of the same event (RFC 5545 SEQUENCE), so calendars update it.
+    sequence: int = 0
+    cancelled: bool = False
 
     @classmethod
     def from_value(cls, value: Any) -> CalendarEvent:
@@ -102,6 +106,7 @@ class Rendered:
     html: str
     sms: str
     calendar_event: CalendarEvent | None = None
+    calendar_events: tuple[CalendarEvent, ...] = ()
     attachments: tuple[Attachment, ...] = ()
 
 
@@ -174,13 +179,17 @@ def message_render(
     context = {**base_context(), **(extra or {}), **built}
     names = template_names(message.template_key)
     event = context.get("calendar_event")
+    events = tuple(CalendarEvent.from_value(value) for value in context.get("calendar_events", ()))
+    if event and not events:
+        events = (CalendarEvent.from_value(event),)
     with timezone.override(ZoneInfo(time_zone or settings.TIME_ZONE)):
         return Rendered(
             subject=" ".join(_render(names.subject, context, html=False, required=True).split()),
             text=_render(names.text, context, html=False, required=True),
             html=_render(names.html, context, html=True, required=False),
             sms=_render(names.sms, context, html=False, required=False),
-            calendar_event=CalendarEvent.from_value(event) if event else None,
+            calendar_event=events[0] if events else None,
+            calendar_events=events,
             attachments=tuple(context.get("attachments") or ()),
         )
 

@@ -1,64 +1,49 @@
-"""A minimal RFC 5545 calendar (one VEVENT) for appointment emails; calendar programs accept it."""
+"""RFC 5545 calendars for appointment emails (built with the icalendar library)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
+import icalendar
 from django.conf import settings
 
 from kap_clinic.notifications.content import CalendarEvent
 
 
-def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-    )
-
-
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
-    encoded = line.encode()
-    if len(encoded) <= 75:
-        return line
-    parts: list[str] = []
-    current = ""
-    for char in line:
-        limit = 75 if not parts else 74
-        if len((current + char).encode()) > limit:
-            parts.append(current)
-            current = char
-        else:
-            current += char
-    parts.append(current)
-    return "\r\n ".join(parts)
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def calendar_ics(event: CalendarEvent, *, now: datetime | None = None) -> str:
+    return calendar_ics_events([event], now=now)
+
+
+def calendar_method(events: Iterable[CalendarEvent]) -> str:
+    """CANCEL when every event is withdrawn, else PUBLISH (no organizer or attendees)."""
+    events = list(events)
+    return "CANCEL" if events and all(event.cancelled for event in events) else "PUBLISH"
+
+
+def calendar_ics_events(events: Iterable[CalendarEvent], *, now: datetime | None = None) -> str:
+    """One calendar holding every event; a UID stays the same for the life of an appointment and
+    SEQUENCE rises with each change, so calendar programs update rather than duplicate."""
+    events = list(events)
     domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:-//{_escape(settings.CLINIC_NAME)}//KAP clinic platform//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{_escape(event.uid)}@{domain or 'localhost'}",
-        f"DTSTAMP:{_utc(now or datetime.now(tz=UTC))}",
-        f"DTSTART:{_utc(event.start)}",
-        f"DTEND:{_utc(event.end)}",
-        f"SUMMARY:{_escape(event.summary)}",
-    ]
-    if event.location:
-        lines.append(f"LOCATION:{_escape(event.location)}")
-    if event.description:
-        lines.append(f"DESCRIPTION:{_escape(event.description)}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "".join(f"{_fold(line)}\r\n" for line in lines)
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", f"-//{settings.CLINIC_NAME}//KAP clinic platform//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", calendar_method(events))
+    stamp = (now or datetime.now(tz=UTC)).astimezone(UTC)
+    for event in events:
+        vevent = icalendar.Event()
+        vevent.add("uid", f"{event.uid}@{domain or 'localhost'}")
+        vevent.add("dtstamp", stamp)
+        vevent.add("dtstart", event.start.astimezone(UTC))
+        vevent.add("dtend", event.end.astimezone(UTC))
+        vevent.add("summary", event.summary)
+        vevent.add("sequence", event.sequence)
+        vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+        if event.location:
+            vevent.add("location", event.location)
+        if event.description:
+            vevent.add("description", event.description)
+        calendar.add_component(vevent)
+    return calendar.to_ical().decode()
