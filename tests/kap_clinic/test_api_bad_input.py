@@ -21,6 +21,9 @@ LISTS = [
     "/api/v1/outcome-scores/",
     "/api/v1/notifications/inbox/",
     "/api/v1/notifications/messages/",
+    "/api/v1/billing/charges/",
+    "/api/v1/billing/payments/",
+    "/api/v1/billing/accounts/",
 ]
 
 

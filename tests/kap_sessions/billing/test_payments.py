@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,14 +19,20 @@ from tests.factories import IntegrationAppointmentFactory
 pytestmark = pytest.mark.django_db
 
 
-def _posted(front_desk: User, appointment: Appointment | None = None) -> Charge:
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _posted(front_desk: User, appointment: Appointment | None = None, *, day: int = 2) -> Charge:
     BillingCode.objects.filter(code="90837").update(fee=Decimal("180"))
     if appointment is None:
         appointment = IntegrationAppointmentFactory()
     else:
         appointment = IntegrationAppointmentFactory(course=appointment.course)
+    # A fixed day (the factory's times step back from now and may cross midnight, which put the
+    # second charge's date of service before the first's).
+    appointment.starts_at = datetime(2026, 3, day, 10, tzinfo=NEW_YORK)
     appointment.ends_at = appointment.starts_at + timedelta(minutes=60)
-    appointment.save(update_fields=["ends_at"])
+    appointment.save(update_fields=["starts_at", "ends_at"])
     charge = services.charges_propose(appointment=appointment, by=None)[0]
     return services.charge_post(charge=charge, by=front_desk)
 
@@ -33,7 +40,7 @@ def _posted(front_desk: User, appointment: Appointment | None = None) -> Charge:
 def test_balance_after_charges_payments_refunds_and_adjustments(front_desk: User) -> None:
     first = _posted(front_desk)  # 180.00
     patient = first.patient
-    second = _posted(front_desk, first.appointment)  # 180.00
+    second = _posted(front_desk, first.appointment, day=3)  # 180.00, the day after
     assert services.patient_balance(patient) == Decimal("360.00")
     services.charge_adjust(charge=first, by=front_desk, amount=Decimal("-30.00"), reason="late")
     # 180 - 30 + 180 = 330
