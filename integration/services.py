@@ -22,6 +22,7 @@ from integration.supervision.services import supervision_on_cosign, supervision_
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from sessions.billing.services import charges_repropose
 from sessions.models import Appointment, AppointmentStatus, Course
 
 NOTE_BODY_MAX = 50_000
@@ -88,6 +89,11 @@ def note_sign(*, note: Note, by: User) -> Note:
     note.content_hash = content_hash(note.body)
     note.cosignature_required_from_id = supervision_on_sign(note=note, by=by)
     note.save(update_fields=["signed_at", "content_hash", "cosignature_required_from"])
+    if note.appointment_id is not None and note.session_started_at is not None:
+        # Psychotherapy time codes follow the signed note's times, not the booked duration.
+        charges_repropose(
+            appointment=note.appointment, by=by, reason="the signed note's session times"
+        )
     return note
 
 

@@ -312,6 +312,33 @@ def charges_propose(*, appointment: Appointment, by: User | None) -> list[Charge
         raise ValidationError("Charges are proposed when the appointment is completed.")
     if Charge.objects.filter(appointment=appointment).exists():
         return list(Charge.objects.filter(appointment=appointment, status=ChargeStatus.PROPOSED))
+    return _charges_create(appointment=appointment, by=by)
+
+
+@transaction.atomic
+def charges_repropose(*, appointment: Appointment, by: User | None, reason: str) -> list[Charge]:
+    """Proposes a completed appointment's charges again because its record changed (the signed
+    note's session times): the lines still only proposed are discarded and proposed afresh.
+    Nothing happens once a line is posted (posted charges are adjusted, never re-proposed) or
+    when staff have discarded every line."""
+    if appointment.status != AppointmentStatus.COMPLETED:
+        return []
+    lines = list(Charge.objects.select_for_update().filter(appointment=appointment))
+    if any(line.status == ChargeStatus.POSTED for line in lines):
+        return []
+    proposed = [line for line in lines if line.status == ChargeStatus.PROPOSED]
+    if lines and not proposed:
+        return []
+    for line in proposed:
+        line.status = ChargeStatus.DISCARDED
+        line.save(update_fields=["status"])
+        audit_record(
+            action=AuditAction.UPDATE, actor=by, obj=line, detail=f"charge re-proposed: {reason}"
+        )
+    return _charges_create(appointment=appointment, by=by)
+
+
+def _charges_create(*, appointment: Appointment, by: User | None) -> list[Charge]:
     place, modifiers = _place_and_modifiers(appointment)
     tier = patient_tier(appointment.patient)
     date_of_service = appointment.starts_at.astimezone(

@@ -18,7 +18,8 @@ from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditEvent
 from sessions.billing import registry
-from sessions.billing.services import charges_propose
+from sessions.billing.models import Charge, ChargeStatus
+from sessions.billing.services import charge_post, charges_propose
 from sessions.models import Appointment
 from tests.factories import IntegrationAppointmentFactory, UserFactory
 
@@ -74,6 +75,32 @@ def test_an_unsigned_note_leaves_the_booked_duration() -> None:
     charges = charges_propose(appointment=appointment, by=None)
     assert [charge.code.code for charge in charges] == ["90837"]
     assert charges[0].basis == "60 min (appointment duration)"
+
+
+def test_signing_the_note_proposes_again_from_its_times_while_nothing_is_posted() -> None:
+    """Charges are proposed when the session is completed, usually before the note is signed:
+    the signed note's times then replace the booked duration's proposal."""
+    appointment = _session()
+    first = charges_propose(appointment=appointment, by=None)
+    assert [charge.code.code for charge in first] == ["90837"]
+    _note(appointment, 38)
+    lines = Charge.objects.filter(appointment=appointment)
+    assert {(line.code.code, line.status) for line in lines} == {
+        ("90837", ChargeStatus.DISCARDED),
+        ("90834", ChargeStatus.PROPOSED),
+    }
+    assert AuditEvent.objects.filter(
+        object_id=str(first[0].uuid), detail__startswith="charge re-proposed"
+    ).exists()
+
+
+def test_signing_the_note_leaves_posted_charges_alone(clinic_admin: User) -> None:
+    appointment = _session()
+    (line,) = charges_propose(appointment=appointment, by=None)
+    charge_post(charge=line, by=clinic_admin)
+    _note(appointment, 38)
+    lines = Charge.objects.filter(appointment=appointment)
+    assert [(line.code.code, line.status) for line in lines] == [("90837", ChargeStatus.POSTED)]
 
 
 def test_the_session_therapists_note_wins_over_a_co_therapists(prescriber: User) -> None:
