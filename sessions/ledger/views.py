@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from functools import wraps
 from typing import Any
@@ -19,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from intake.models import Patient
 from kap_clinic.accounts.access import AuthenticatedRequest, permission_required
@@ -108,11 +110,13 @@ def _details(entry: LedgerEntry) -> str:
     if entry.kind == EntryKind.RECEIPT:
         parts.append(f"from {entry.supplier}, invoice {entry.invoice_number}")
     if entry.dose is not None:
+        given = _number(entry.given_quantity or Decimal(0))
+        wasted = _number(entry.wasted_quantity or Decimal(0))
         patient = entry.dose.dosing_record.appointment.patient
         parts.append(
             f"{patient.display_name} (MRN {patient.mrn}): {entry.dose.dose_mg.normalize():f} mg "
-            f"given by {entry.dose.given_by.full_name}; {_number(entry.given_quantity or Decimal(0))} "
-            f"{unit} given, {_number(entry.wasted_quantity or Decimal(0))} {unit} wasted"
+            f"given by {entry.dose.given_by.full_name}; {given} {unit} given, {wasted} {unit} "
+            "wasted"
         )
     if entry.reverses is not None:
         parts.append(
@@ -219,6 +223,12 @@ def ledger_index(request: AuthenticatedRequest) -> HttpResponse:
             "counts": list(selectors.recent_counts()),
             "policy": policy,
             "last_inventory": last_inventory,
+            "inventory_due_on": (
+                timezone.localdate(last_inventory.counted_at, _zone())
+                + timedelta(days=policy.full_inventory_every_days)
+                if last_inventory
+                else None
+            ),
             "can_post": request.user.has_perm(POST),
             "can_resolve": request.user.has_perm(RESOLVE),
             "zone": _zone(),

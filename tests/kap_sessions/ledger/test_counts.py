@@ -3,10 +3,16 @@ admin resolves it with an explanation and the loss report's reference."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from kap_clinic.accounts.models import User
 from sessions.ledger import services as ledger
@@ -110,3 +116,20 @@ def test_a_surplus_is_resolved_as_a_correction_without_a_loss_report(
     entry = LedgerEntry.objects.get(kind=EntryKind.CORRECTION)
     # 10 + 0.2 = 10.2 mL.
     assert (entry.quantity, entry.balance_after) == (Decimal("0.2"), Decimal("10.2"))
+
+
+def test_the_stock_page_says_when_the_next_full_inventory_is_due(
+    client: Client, esketamine_product: Product, safe: Safe, prescriber: User
+) -> None:
+    lot = receive(esketamine_product, safe, "4", by=prescriber)
+    client.force_login(prescriber)
+    page = client.get(reverse("sessions:ledger:index")).content.decode()
+    assert "A full inventory every 730 days" in page
+    assert "none recorded yet" in page
+    count, _ = ledger.count_record(
+        safe=safe, kind=CountKind.INVENTORY, counted={lot.id: "4"}, by=prescriber
+    )
+    page = client.get(reverse("sessions:ledger:index")).content.decode()
+    # 730 days after the inventory's day in the clinic's zone (settings.TIME_ZONE).
+    due = timezone.localdate(count.counted_at, ZoneInfo(settings.TIME_ZONE)) + timedelta(days=730)
+    assert f"next due by {due.day} {due:%b %Y}" in page
