@@ -63,4 +63,4 @@ class DosingPolicyAdmin(admin.ModelAdmin):
         return False
 
 
-from sessions.ledger import admin as ledger_admin  # noqa: E402, F401  (read-only registrations)
+from sessions.controlled import admin as ledger_admin  # noqa: E402, F401  (read-only registrations)

@@ -81,8 +81,8 @@ class KapSessionsConfig(RolePermissionsAppConfig):
         billing_sections.register()
         from django.db.models.signals import post_migrate
 
-        from sessions.ledger import sections as ledger_sections
-        from sessions.ledger.permissions import controlled_substances_group_grant
+        from sessions.controlled import sections as ledger_sections
+        from sessions.controlled.permissions import controlled_substances_group_grant
 
         ledger_sections.register()
         post_migrate.connect(

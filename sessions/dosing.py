@@ -24,8 +24,8 @@ from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
 from kap_clinic.clinic.selectors import trainee_ids
 from kap_clinic.templatetags.clinic_time import when
-from sessions.ledger import services as ledger
-from sessions.ledger.models import StockLot
+from sessions.controlled import services as ledger
+from sessions.controlled.models import StockLot
 from sessions.models import (
     AdverseEvent,
     Appointment,

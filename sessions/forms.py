@@ -14,7 +14,7 @@ from intake.models import Patient
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.clinic.fields import ClinicianChoiceField
-from sessions.ledger.models import StockLot
+from sessions.controlled.models import StockLot
 from sessions.models import (
     AppointmentKind,
     Course,

@@ -1032,7 +1032,7 @@ from sessions.billing.models import (  # noqa: E402, F401
     SlidingScalePolicy,
     SlidingScaleTier,
 )
-from sessions.ledger.models import (  # noqa: E402, F401
+from sessions.controlled.models import (  # noqa: E402, F401
     Incident,
     LedgerEntry,
     LedgerPolicy,

@@ -9,7 +9,7 @@ app_name = "sessions"
 urlpatterns = [
     path("setup/", include("sessions.setup.urls")),
     path("billing/", include("sessions.billing.urls")),
-    path("controlled-substances/", include("sessions.ledger.urls")),
+    path("controlled-substances/", include("sessions.controlled.urls")),
     path("calendar/", views.calendar, name="calendar"),
     path("availability/", views.availability, name="availability"),
     path("ready-to-schedule/", views.ready_to_schedule, name="ready_to_schedule"),

@@ -28,7 +28,7 @@ from kap_clinic.confirm import confirmation_required
 from kap_clinic.pdf import pdf_response
 from sessions import dosing, forms, services
 from sessions.availability import course_plan, free_slots
-from sessions.ledger import services as ledger_services
+from sessions.controlled import services as ledger_services
 from sessions.models import (
     Appointment,
     AppointmentStatus,

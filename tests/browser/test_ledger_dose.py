@@ -16,8 +16,8 @@ from intake.models import PatientStatus, SexAtBirth
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from sessions import dosing, services
-from sessions.ledger import services as ledger
-from sessions.ledger.models import EntryKind, LedgerEntry, Product, Safe, StockLot
+from sessions.controlled import services as ledger
+from sessions.controlled.models import EntryKind, LedgerEntry, Product, Safe, StockLot
 from sessions.models import AppointmentKind, DosingRecord, OpeningHours, RoomKind
 from tests.browser.conftest import DESKTOP, unlabelled_controls
 from tests.factories import (

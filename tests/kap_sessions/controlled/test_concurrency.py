@@ -12,11 +12,11 @@ from django.db import connection, connections
 
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
-from sessions.ledger.models import EntryKind, LedgerEntry, Product, Safe, StockLot
+from sessions.controlled.models import EntryKind, LedgerEntry, Product, Safe, StockLot
 from sessions.models import DoseAdministration, DosingRecord, Location, Protocol
 from tests.factories import CourseFactory, PatientFactory, RoomFactory, UserFactory
 from tests.kap_sessions.conftest import room_emergency_check_complete
-from tests.kap_sessions.ledger.conftest import give, receive, session_under_way
+from tests.kap_sessions.controlled.conftest import give, receive, session_under_way
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from sessions.ledger.models import EntryKind, Incident, LedgerEntry, StockCount, StockLot
+from sessions.controlled.models import EntryKind, Incident, LedgerEntry, StockCount, StockLot
 
 
 def _entries() -> QuerySet[LedgerEntry]:

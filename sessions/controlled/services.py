@@ -17,7 +17,7 @@ from django.utils import timezone
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
-from sessions.ledger.models import (
+from sessions.controlled.models import (
     CountKind,
     EntryKind,
     Incident,

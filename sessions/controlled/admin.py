@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from kap_clinic.accounts.admin import AuditedAdminMixin
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
-from sessions.ledger.models import Incident, LedgerEntry, StockCount, StockLot
+from sessions.controlled.models import Incident, LedgerEntry, StockCount, StockLot
 
 
 class _ReadOnlyAdmin(AuditedAdminMixin, admin.ModelAdmin):

@@ -8,7 +8,7 @@ from kap_clinic.clinic.registry import SetupSection, setup_section_register
 def register() -> None:
     setup_section_register(
         SetupSection(
-            key="sessions.ledger",
+            key="sessions.controlled",
             title="Controlled-substance ledger",
             description="Stock, counts, discrepancies to resolve, ledgers and the dispensing log.",
             url_name="sessions:ledger:index",
@@ -17,7 +17,7 @@ def register() -> None:
     )
     setup_section_register(
         SetupSection(
-            key="sessions.ledger_safes",
+            key="sessions.controlled_safes",
             title="Controlled-substance safes",
             description="The locked storage places of each location.",
             url_name="sessions:ledger:safe_list",
@@ -26,7 +26,7 @@ def register() -> None:
     )
     setup_section_register(
         SetupSection(
-            key="sessions.ledger_products",
+            key="sessions.controlled_products",
             title="Controlled-substance products",
             description="Ketamine and esketamine products: NDC, strength, form and counting unit.",
             url_name="sessions:ledger:product_list",
@@ -35,7 +35,7 @@ def register() -> None:
     )
     setup_section_register(
         SetupSection(
-            key="sessions.ledger_policy",
+            key="sessions.controlled_policy",
             title="Controlled-substance counts",
             description="Daily counts and how often a full inventory is taken.",
             url_name="sessions:ledger:policy_edit",

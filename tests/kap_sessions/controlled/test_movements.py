@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.models import AuditEvent
-from sessions.ledger import services as ledger
-from sessions.ledger.models import EntryKind, LedgerEntry, Product, Safe, StockLot
+from sessions.controlled import services as ledger
+from sessions.controlled.models import EntryKind, LedgerEntry, Product, Safe, StockLot
 from sessions.models import DoseAdministration, DosingRecord
 from tests.factories import TEST_PASSWORD
-from tests.kap_sessions.ledger.conftest import give, receive
+from tests.kap_sessions.controlled.conftest import give, receive
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from kap_clinic.accounts.models import User
 from sessions import dosing, services
-from sessions.ledger import services as ledger
-from sessions.ledger.models import LedgerEntry, Product, Safe, StockLot
+from sessions.controlled import services as ledger
+from sessions.controlled.models import LedgerEntry, Product, Safe, StockLot
 from sessions.models import AppointmentKind, Course, DosingRecord, Location, Room
 from tests.kap_sessions.conftest import backdate_check_in, override_every_no_go
 

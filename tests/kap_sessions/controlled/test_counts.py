@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kap_clinic.accounts.models import User
-from sessions.ledger import services as ledger
-from sessions.ledger.models import CountKind, EntryKind, Incident, LedgerEntry, Product, Safe
+from sessions.controlled import services as ledger
+from sessions.controlled.models import CountKind, EntryKind, Incident, LedgerEntry, Product, Safe
 from sessions.models import DoseAdministration, DosingRecord
-from tests.kap_sessions.ledger.conftest import give, receive
+from tests.kap_sessions.controlled.conftest import give, receive
 
 pytestmark = pytest.mark.django_db
 

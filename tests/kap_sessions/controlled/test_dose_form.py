@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kap_clinic.accounts.models import User
-from sessions.ledger.models import EntryKind, LedgerEntry, Product, Safe
+from sessions.controlled.models import EntryKind, LedgerEntry, Product, Safe
 from sessions.models import DoseAdministration, DosingRecord
-from tests.kap_sessions.ledger.conftest import receive
+from tests.kap_sessions.controlled.conftest import receive
 
 pytestmark = pytest.mark.django_db
 

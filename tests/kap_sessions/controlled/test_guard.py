@@ -9,8 +9,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
 from kap_clinic.accounts.models import User
-from sessions.ledger.models import Incident, LedgerEntry, Product, Safe, StockLot
-from tests.kap_sessions.ledger.conftest import receive
+from sessions.controlled.models import Incident, LedgerEntry, Product, Safe, StockLot
+from tests.kap_sessions.controlled.conftest import receive
 
 pytestmark = pytest.mark.django_db
 

@@ -30,8 +30,8 @@ from kap_clinic.audit.services import audit_record
 from kap_clinic.clinic.records import record_form, record_list
 from kap_clinic.pdf import pdf_response
 from kap_clinic.templatetags.clinic_time import when
-from sessions.ledger import selectors, services
-from sessions.ledger.forms import (
+from sessions.controlled import selectors, services
+from sessions.controlled.forms import (
     CountForm,
     DisposalForm,
     IncidentResolveForm,
@@ -43,7 +43,7 @@ from sessions.ledger.forms import (
     TransferForm,
     WasteForm,
 )
-from sessions.ledger.models import (
+from sessions.controlled.models import (
     EntryKind,
     Incident,
     LedgerEntry,
@@ -52,7 +52,7 @@ from sessions.ledger.models import (
     Safe,
     StockLot,
 )
-from sessions.ledger.permissions import POST, RESOLVE, can_read_ledger
+from sessions.controlled.permissions import POST, RESOLVE, can_read_ledger
 
 View = Callable[..., HttpResponse]
 LEDGER = "kap_sessions.ledgerentry"
@@ -178,7 +178,7 @@ def _report(
     if fmt == "pdf":
         _read(request, f"{title} PDF, {len(rows)} entries", export=True)
         return pdf_response(
-            request, "kap_sessions/ledger/pdf/report.html", context, filename=f"{filename}.pdf"
+            request, "kap_sessions/controlled/pdf/report.html", context, filename=f"{filename}.pdf"
         )
     _read(request, f"{title}, {len(rows)} entries")
     can_post = request.user.has_perm(POST)
@@ -191,7 +191,7 @@ def _report(
         }
         for row, entry in zip(rows, entries, strict=True)
     ]
-    return render(request, "kap_sessions/ledger/report.html", context)
+    return render(request, "kap_sessions/controlled/report.html", context)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def ledger_index(request: AuthenticatedRequest) -> HttpResponse:
     _read(request, f"stock, {len(lots)} lots")
     return render(
         request,
-        "kap_sessions/ledger/index.html",
+        "kap_sessions/controlled/index.html",
         {
             "lots": [
                 {
@@ -263,7 +263,7 @@ def _movement(
             errors = ["Check the highlighted fields."]
     return render(
         request,
-        "kap_sessions/ledger/movement.html",
+        "kap_sessions/controlled/movement.html",
         {"form": form, "title": title, "intro": intro, "errors": errors},
         status=400 if errors else 200,
     )
@@ -390,7 +390,7 @@ def count_create(request: AuthenticatedRequest, safe_uuid: UUID) -> HttpResponse
             errors = ["Check the highlighted fields."]
     return render(
         request,
-        "kap_sessions/ledger/movement.html",
+        "kap_sessions/controlled/movement.html",
         {
             "form": form,
             "title": f"Count {safe.name}",

@@ -10,7 +10,7 @@ from django import forms
 
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import STAFF_ROLES
-from sessions.ledger.models import (
+from sessions.controlled.models import (
     CountKind,
     EntryKind,
     LedgerPolicy,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions.ledger import views
+from sessions.controlled import views
 
 app_name = "ledger"
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.models import AuditAction, AuditEvent
-from sessions.ledger import services as ledger
-from sessions.ledger.models import (
+from sessions.controlled import services as ledger
+from sessions.controlled.models import (
     CountKind,
     EntryKind,
     Incident,
@@ -29,7 +29,7 @@ from sessions.ledger.models import (
 )
 from sessions.models import DoseAdministration, DosingRecord
 from tests.factories import TEST_PASSWORD
-from tests.kap_sessions.ledger.conftest import FAR_EXPIRY, give, receive
+from tests.kap_sessions.controlled.conftest import FAR_EXPIRY, give, receive
 
 pytestmark = pytest.mark.django_db
 
