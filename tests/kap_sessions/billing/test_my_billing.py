@@ -163,3 +163,14 @@ def test_my_billing_queries_are_bounded(
         response = client.get(MY)
     assert response.content.count(b"Receipt</a>") == 16
     assert response.content.count(b">PDF</a>") == 16
+
+
+def test_the_portal_download_saves_the_superbill_as_a_file(
+    client: Client, billed: Course, patient_user: User
+) -> None:
+    client.force_login(patient_user)
+    url = f"/sessions/billing/patients/{billed.patient.uuid}/superbill/"
+    assert client.get(url)["Content-Disposition"].startswith("inline")
+    response = client.get(url, {"download": "1", "start": "", "end": ""})
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response.content.startswith(b"%PDF")
