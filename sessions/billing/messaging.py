@@ -25,7 +25,7 @@ from sessions.billing.models import EstimateStatus, GoodFaithEstimate
 from sessions.billing.selectors import superbill_for
 from sessions.billing.services import ESTIMATE_READY_TEMPLATE
 
-SUPERBILL_TEMPLATE = "billing.superbill"
+SUPERBILL_TEMPLATE = "sessions.billing_superbill"
 
 
 @transaction.atomic

@@ -53,7 +53,7 @@ from sessions.models import (
     RoomKind,
 )
 
-ESTIMATE_READY_TEMPLATE = "billing.estimate_ready"
+ESTIMATE_READY_TEMPLATE = "sessions.billing_estimate_ready"
 
 # CLINICAL.md, Billing facts: G2082 up to 56 mg, G2083 more than 56 mg of esketamine.
 ESKETAMINE_DOSE_LIMIT_MG = Decimal("56")

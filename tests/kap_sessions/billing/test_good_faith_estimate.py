@@ -380,7 +380,7 @@ def test_the_patient_is_told_the_estimate_is_on_the_portal_with_ids_only(
         Message.objects.get(refs={"estimate": str(first.uuid)}),
         Message.objects.get(refs={"estimate": str(second.uuid)}),
     )
-    assert new.template_key == "billing.estimate_ready"
+    assert new.template_key == "sessions.billing_estimate_ready"
     assert message_deliver(message_id=old.id) != MessageStatus.SENT  # replaced: not sent
     assert message_deliver(message_id=new.id) == MessageStatus.SENT
     (email,) = mail.outbox
