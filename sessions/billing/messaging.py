@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from intake.messaging import patient_recipient
@@ -19,9 +21,11 @@ from kap_clinic.notifications.content import Attachment, context_builder_registe
 from kap_clinic.notifications.models import Channel, Message
 from kap_clinic.notifications.services import message_request
 from kap_clinic.pdf import pdf_render
+from sessions.billing.models import EstimateStatus, GoodFaithEstimate
 from sessions.billing.selectors import superbill_for
+from sessions.billing.services import ESTIMATE_READY_TEMPLATE
 
-SUPERBILL_TEMPLATE = "billing.superbill"
+SUPERBILL_TEMPLATE = "sessions.billing_superbill"
 
 
 @transaction.atomic
@@ -67,5 +71,16 @@ def _superbill_context(message: Message) -> dict[str, Any] | None:
     }
 
 
+def _estimate_ready_context(message: Message) -> dict[str, Any] | None:
+    estimate = GoodFaithEstimate.objects.filter(
+        uuid=message.refs.get("estimate"), status=EstimateStatus.ISSUED
+    ).first()
+    if estimate is None:
+        return None  # replaced before it went out: the newer one has its own message
+    path = reverse("sessions:billing:estimate_detail", args=[estimate.uuid])
+    return {"link": f"{settings.SITE_URL}{path}"}
+
+
 def register() -> None:
     context_builder_register(SUPERBILL_TEMPLATE, _superbill_context)
+    context_builder_register(ESTIMATE_READY_TEMPLATE, _estimate_ready_context)

@@ -13,10 +13,12 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from intake.messaging import patient_recipient
 from intake.models import Patient
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
+from kap_clinic.notifications.services import message_request
 from sessions.billing.models import (
     BILLABLE_SYSTEMS,
     BillingCode,
@@ -50,6 +52,8 @@ from sessions.models import (
     PlaceOfService,
     RoomKind,
 )
+
+ESTIMATE_READY_TEMPLATE = "sessions.billing_estimate_ready"
 
 # CLINICAL.md, Billing facts: G2082 up to 56 mg, G2083 more than 56 mg of esketamine.
 ESKETAMINE_DOSE_LIMIT_MG = Decimal("56")
@@ -752,6 +756,14 @@ def gfe_issue(*, course: Course, by: User) -> GoodFaithEstimate:
         actor=by,
         obj=estimate,
         detail=f"Good Faith Estimate given, ${estimate.total}",
+    )
+    # The patient hears that it is on the portal (ids only; no amount or care in the message).
+    message_request(
+        recipient=patient_recipient(course.patient),
+        template_key=ESTIMATE_READY_TEMPLATE,
+        idempotency_key=f"{ESTIMATE_READY_TEMPLATE}:{estimate.uuid}",
+        refs={"estimate": str(estimate.uuid)},
+        essential=True,
     )
     return estimate
 

@@ -448,12 +448,16 @@ def superbill_pdf(request: AuthenticatedRequest, patient_uuid: UUID) -> HttpResp
         messages.error(request, " ".join(error.messages))
         return redirect("sessions:billing:statement", patient_uuid=patient.uuid)
     audit_record(action=AuditAction.EXPORT, request=request, obj=patient, detail="superbill PDF")
-    return pdf_response(
+    filename = f"superbill-{patient.mrn}.pdf"
+    response = pdf_response(
         request,
         "kap_sessions/pdf/superbill.html",
         {"bill": bill, "patient": patient},
-        filename=f"superbill-{patient.mrn}.pdf",
+        filename=filename,
     )
+    if request.GET.get("download"):  # the portal's "Download" saves the file (phones)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 # ------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils import timezone
@@ -17,6 +18,8 @@ from pypdf import PdfReader
 from intake.models import Patient
 from kap_clinic.accounts.models import User
 from kap_clinic.audit.models import AuditEvent
+from kap_clinic.notifications.delivery import message_deliver
+from kap_clinic.notifications.models import Message, MessageStatus
 from sessions.billing import services
 from sessions.billing.models import (
     BillingCode,
@@ -366,3 +369,20 @@ def test_estimate_page_queries_are_bounded(
     with django_assert_max_num_queries(len(one.captured_queries)):  # type: ignore[operator]
         response = client.get(_url(estimate))
     assert response.content.count(b"90837") == 22  # preparation + 20 copies + integration
+
+
+def test_the_patient_is_told_the_estimate_is_on_the_portal_with_ids_only(
+    course: Course, front_desk: User
+) -> None:
+    first = services.gfe_issue(course=course, by=front_desk)
+    second = services.gfe_issue(course=course, by=front_desk)
+    old, new = (
+        Message.objects.get(refs={"estimate": str(first.uuid)}),
+        Message.objects.get(refs={"estimate": str(second.uuid)}),
+    )
+    assert new.template_key == "sessions.billing_estimate_ready"
+    assert message_deliver(message_id=old.id) != MessageStatus.SENT  # replaced: not sent
+    assert message_deliver(message_id=new.id) == MessageStatus.SENT
+    (email,) = mail.outbox
+    assert f"/sessions/billing/estimates/{second.uuid}/" in email.body
+    assert "$" not in email.body

@@ -98,7 +98,7 @@ def test_email_me_this_superbill_goes_through_the_outbox_with_ids_only(
     client.force_login(patient_user)
     response = client.post(EMAIL, {"start": "", "end": ""}, follow=True)
     assert b"Your superbill is on its way" in response.content
-    message = Message.objects.get(template_key="billing.superbill")
+    message = Message.objects.get(template_key="sessions.billing_superbill")
     assert message.refs == {"patient": str(billed.patient.uuid), "start": "", "end": ""}
     assert message.channel == "email"
     assert message_deliver(message_id=message.id) == MessageStatus.SENT
@@ -122,7 +122,7 @@ def test_email_is_refused_without_a_superbill_and_nothing_is_queued(
     client.force_login(patient_user)
     response = client.post(EMAIL, {"start": "", "end": ""}, follow=True)
     assert b"A superbill needs a diagnosis" in response.content
-    assert not Message.objects.filter(template_key="billing.superbill").exists()
+    assert not Message.objects.filter(template_key="sessions.billing_superbill").exists()
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_email_with_a_bad_period_is_refused(
     client.force_login(patient_user)
     response = client.post(EMAIL, data, follow=True)
     assert message in response.content
-    assert not Message.objects.filter(template_key="billing.superbill").exists()
+    assert not Message.objects.filter(template_key="sessions.billing_superbill").exists()
 
 
 def test_my_billing_queries_are_bounded(
@@ -163,3 +163,14 @@ def test_my_billing_queries_are_bounded(
         response = client.get(MY)
     assert response.content.count(b"Receipt</a>") == 16
     assert response.content.count(b">PDF</a>") == 16
+
+
+def test_the_portal_download_saves_the_superbill_as_a_file(
+    client: Client, billed: Course, patient_user: User
+) -> None:
+    client.force_login(patient_user)
+    url = f"/sessions/billing/patients/{billed.patient.uuid}/superbill/"
+    assert client.get(url)["Content-Disposition"].startswith("inline")
+    response = client.get(url, {"download": "1", "start": "", "end": ""})
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response.content.startswith(b"%PDF")
