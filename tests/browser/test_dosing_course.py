@@ -18,6 +18,7 @@ from sessions.models import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
+    Course,
     DosingPolicy,
     DosingRecord,
     DosingStatus,
@@ -87,7 +88,6 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
     assert unlabelled_controls(desk) == []
     desk.get_by_label("Protocol").select_option(label="IV induction (test)")
     desk.get_by_label("Location").select_option(label="Harbour Test Clinic")
-    desk.get_by_label("Planned dose").fill("0.5")
     tomorrow = (datetime.now(tz=ZONE) + timedelta(days=1)).date()
     desk.get_by_label("Start date").fill(tomorrow.isoformat())
     desk.get_by_role("button", name="Plan the course").click()
@@ -97,6 +97,16 @@ def test_front_desk_books_a_course_then_a_prescriber_and_therapist_run_and_disch
     expect(desk.get_by_text("Booked 13 appointments.")).to_be_visible()
     assert Appointment.objects.filter(patient=patient).count() == 13
     assert not overflows_horizontally(desk)
+
+    # --- the prescriber sets the dose and signs the treatment plan (front desk cannot) ---------
+    course = Course.objects.get(patient=patient)
+    planner = _signed_in(browser, live_server, prescriber)
+    planner.goto(f"{live_server.url}/sessions/courses/{course.uuid}/")
+    expect(planner.get_by_test_id("plan-signature")).to_contain_text("Not signed yet")
+    planner.get_by_label("Planned dose").fill("0.5")
+    planner.get_by_role("button", name="Sign the treatment plan").click()
+    planner.get_by_role("button", name="Sign the treatment plan").click()  # the confirmation
+    expect(planner.get_by_test_id("plan-signature")).to_contain_text("Signed by Dr. Pat Prescriber")
 
     # --- front desk checks the patient in for the first dose ----------------------------------
     dose_appointment = Appointment.objects.filter(kind=AppointmentKind.DOSING).earliest("starts_at")

@@ -28,6 +28,7 @@ from tests.factories import (
     ProtocolFactory,
     RoomFactory,
     UserFactory,
+    rems_ready,
 )
 from tests.kap_sessions.conftest import override_every_no_go, room_emergency_check_complete
 
@@ -80,6 +81,7 @@ def _esketamine_session_started(prescriber: User, therapist: User) -> DosingReco
     type(appointment).objects.filter(id=appointment.id).update(checked_in_at=start)
     DosingRecord.objects.filter(id=record.id).update(arrived_at=start)
     override_every_no_go(dosing.readiness_for(appointment), prescriber)
+    rems_ready(patient, location, by=prescriber)
     record = dosing.dosing_start(record=DosingRecord.objects.get(id=record.id), by=prescriber)
     safe = Safe.objects.create(location=location, name="Treatment safe")
     product = Product.objects.create(

@@ -133,7 +133,7 @@ def test_a_clinic_admin_writes_an_article_that_a_patient_reads(
     page.context.clear_cookies()
     _sign_in(page, live_server, patient.user)
     _open_navigation(page)
-    page.get_by_role("link", name="Reading").click()
+    page.get_by_role("link", name="Reading", exact=True).click()
     page.get_by_role("link", name="What to expect on the day").click()
     expect(page.locator("strong", has_text="escort")).to_be_visible()
     assert not overflows_horizontally(page)
