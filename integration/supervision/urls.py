@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integration.supervision import views
+from integration.supervision import pages, views
 
 urlpatterns = [
     path("supervision/", views.queue, name="supervision_queue"),
@@ -20,5 +20,18 @@ urlpatterns = [
         "supervision/reports/<uuid:report_uuid>/sign/",
         views.report_sign,
         name="supervision_report_sign",
+    ),
+]
+
+urlpatterns += [
+    path(
+        "supervision/relationships/",
+        pages.relationship_list,
+        name="supervision_relationships",
+    ),
+    path(
+        "supervision/relationships/<uuid:relationship_uuid>/end/",
+        pages.relationship_end,
+        name="supervision_relationship_end",
     ),
 ]

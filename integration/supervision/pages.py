@@ -1,0 +1,106 @@
+"""Pages of the supervision log: the clinic admin sets up relationships; the supervisor logs
+meetings and draws up period reports for each supervisee."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from integration.supervision import services
+from integration.supervision.forms import (
+    RelationshipEndForm,
+    RelationshipForm,
+)
+from integration.supervision.models import SupervisionRelationship
+from integration.supervision.selectors import (
+    relationships_for_admin,
+)
+from kap_clinic.accounts.access import AuthenticatedRequest, role_required
+from kap_clinic.accounts.roles import Role
+from kap_clinic.audit.models import AuditAction
+from kap_clinic.audit.services import audit_record
+from kap_clinic.pagination import paginate
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
+    """The service's messages, on their fields where the form has them."""
+    if hasattr(error, "error_dict"):
+        for field, texts in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, texts)
+    else:
+        form.add_error(None, error.messages)
+
+
+@role_required(Role.CLINIC_ADMIN)
+def relationship_list(request: AuthenticatedRequest) -> HttpResponse:
+    """Every supervision (current and past) and the form to set up a new one."""
+    form = RelationshipForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.relationship_create(
+                    supervisee=data["supervisee"],
+                    supervisor=data["supervisor"],
+                    kind=data["kind"],
+                    mode=data["mode"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    sample_percent=data["sample_percent"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, "Supervision set up.")
+                return redirect("integration:supervision_relationships")
+        status = 400
+    else:
+        audit_record(action=AuditAction.READ, request=request, detail="supervisions listed")
+    page = paginate(request, relationships_for_admin())
+    return render(
+        request,
+        "integration/supervision/relationship_list.html",
+        {**page, "form": form, "today": timezone.localdate()},
+        status=status,
+    )
+
+
+@role_required(Role.CLINIC_ADMIN)
+def relationship_end(request: AuthenticatedRequest, relationship_uuid: UUID) -> HttpResponse:
+    relationship = get_object_or_404(
+        SupervisionRelationship.objects.select_related("supervisee", "supervisor"),
+        uuid=relationship_uuid,
+    )
+    form = RelationshipEndForm(
+        request.POST if request.method == "POST" else None,
+        initial={"ends_on": timezone.localdate()},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.relationship_end(
+                    relationship=relationship,
+                    ends_on=form.cleaned_data["ends_on"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, "Supervision ended.")
+                return redirect("integration:supervision_relationships")
+        status = 400
+    return render(
+        request,
+        "integration/supervision/relationship_end.html",
+        {"relationship": relationship, "form": form},
+        status=status,
+    )
