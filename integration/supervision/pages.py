@@ -8,20 +8,21 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from integration.supervision import services
-from integration.supervision.forms import (
-    RelationshipEndForm,
-    RelationshipForm,
-)
+from integration.supervision.forms import MeetingForm, RelationshipEndForm, RelationshipForm
 from integration.supervision.models import SupervisionRelationship
 from integration.supervision.selectors import (
+    meetings_with,
     relationships_for_admin,
+    supervised_by,
 )
 from kap_clinic.accounts.access import AuthenticatedRequest, role_required
+from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction
 from kap_clinic.audit.services import audit_record
@@ -103,4 +104,73 @@ def relationship_end(request: AuthenticatedRequest, relationship_uuid: UUID) -> 
         "integration/supervision/relationship_end.html",
         {"relationship": relationship, "form": form},
         status=status,
+    )
+
+
+def _my_supervisees(user: User) -> QuerySet[User]:
+    """Everyone this clinician supervises or has supervised (the service checks the date)."""
+    return (
+        User.objects.filter(supervisions_received__supervisor=user).distinct().order_by("full_name")
+    )
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def meeting_new(request: AuthenticatedRequest) -> HttpResponse:
+    """The supervisor logs a supervision meeting; cases by MRN only."""
+    supervisees = _my_supervisees(request.user)
+    form = MeetingForm(
+        request.POST if request.method == "POST" else None,
+        supervisees=supervisees,
+        initial={"held_on": timezone.localdate()},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.meeting_record(
+                    supervisees=list(data["supervisees"]),
+                    held_on=data["held_on"],
+                    format=data["format"],
+                    minutes=data["minutes"],
+                    case_mrns=form.mrns(),
+                    notes=data["notes"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, "Supervision meeting logged.")
+                return redirect("integration:supervision_queue")
+        status = 400
+    return render(
+        request,
+        "integration/supervision/meeting_new.html",
+        {"form": form, "has_supervisees": supervisees.exists()},
+        status=status,
+    )
+
+
+def _supervised(request: AuthenticatedRequest, relationship_uuid: UUID) -> SupervisionRelationship:
+    relationship = supervised_by(user=request.user, relationship_uuid=relationship_uuid)
+    if relationship is None:
+        raise Http404("No such supervisee of yours.")
+    return relationship
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def supervisee_meetings(request: AuthenticatedRequest, relationship_uuid: UUID) -> HttpResponse:
+    """The supervision meetings a supervisee attended with this supervisor, newest first."""
+    relationship = _supervised(request, relationship_uuid)
+    page = paginate(request, meetings_with(relationship=relationship))
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        obj=relationship,
+        detail="supervision meetings viewed",
+    )
+    return render(
+        request,
+        "integration/supervision/supervisee_meetings.html",
+        {**page, "relationship": relationship},
     )

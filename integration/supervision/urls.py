@@ -34,4 +34,10 @@ urlpatterns += [
         pages.relationship_end,
         name="supervision_relationship_end",
     ),
+    path("supervision/meetings/new/", pages.meeting_new, name="supervision_meeting_new"),
+    path(
+        "supervision/supervisees/<uuid:relationship_uuid>/meetings/",
+        pages.supervisee_meetings,
+        name="supervision_supervisee_meetings",
+    ),
 ]
