@@ -14,8 +14,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from integration.supervision import services
-from integration.supervision.forms import MeetingForm, RelationshipEndForm, RelationshipForm
-from integration.supervision.models import SupervisionRelationship
+from integration.supervision.forms import (
+    MeetingForm,
+    RelationshipEndForm,
+    RelationshipForm,
+    ReportForm,
+)
+from integration.supervision.models import SupervisionRelationship, SupervisionReport
 from integration.supervision.selectors import (
     meetings_with,
     relationships_for_admin,
@@ -173,4 +178,62 @@ def supervisee_meetings(request: AuthenticatedRequest, relationship_uuid: UUID) 
         request,
         "integration/supervision/supervisee_meetings.html",
         {**page, "relationship": relationship},
+    )
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def supervisee_reports(request: AuthenticatedRequest, relationship_uuid: UUID) -> HttpResponse:
+    """The supervisor draws up a supervisee's report for a period; the reports drawn so far,
+    to sign and to download."""
+    relationship = _supervised(request, relationship_uuid)
+    today = timezone.localdate()
+    form = ReportForm(
+        request.POST if request.method == "POST" else None,
+        initial={"first_day": today.replace(day=1), "last_day": today},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.report_create(
+                    relationship=relationship,
+                    first_day=form.cleaned_data["first_day"],
+                    last_day=form.cleaned_data["last_day"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, "Report drawn up; sign it, then the supervisee signs.")
+                return redirect(
+                    "integration:supervision_supervisee_reports",
+                    relationship_uuid=relationship.uuid,
+                )
+        status = 400
+    else:
+        audit_record(
+            action=AuditAction.READ,
+            request=request,
+            obj=relationship,
+            detail="supervision reports viewed",
+        )
+    page = paginate(request, SupervisionReport.objects.filter(relationship=relationship))
+    return render(
+        request,
+        "integration/supervision/supervisee_reports.html",
+        {**page, "relationship": relationship, "form": form, "as_supervisor": True},
+        status=status,
+    )
+
+
+@role_required(Role.THERAPIST, Role.PRESCRIBER)
+def my_reports(request: AuthenticatedRequest) -> HttpResponse:
+    """The supervisee's own supervision reports, to sign and to download."""
+    reports = SupervisionReport.objects.select_related(
+        "relationship__supervisor", "relationship__supervisee"
+    ).filter(relationship__supervisee=request.user)
+    page = paginate(request, reports)
+    audit_record(action=AuditAction.READ, request=request, detail="own supervision reports viewed")
+    return render(
+        request, "integration/supervision/my_reports.html", {**page, "as_supervisor": False}
     )

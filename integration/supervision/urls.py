@@ -40,4 +40,10 @@ urlpatterns += [
         pages.supervisee_meetings,
         name="supervision_supervisee_meetings",
     ),
+    path(
+        "supervision/supervisees/<uuid:relationship_uuid>/reports/",
+        pages.supervisee_reports,
+        name="supervision_supervisee_reports",
+    ),
+    path("supervision/my-reports/", pages.my_reports, name="supervision_my_reports"),
 ]
