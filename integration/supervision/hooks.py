@@ -24,7 +24,17 @@ def _billing_supervisor(clinician: User, on: date) -> User | None:
 
 def register() -> None:
     from intake.services import clearance_supervisor_register
+    from kap_clinic.clinic.registry import SetupSection, setup_section_register
     from sessions.billing.registry import supervising_clinician_register
 
     clearance_supervisor_register(_clearance_supervisor)
     supervising_clinician_register("integration.supervision", _billing_supervisor)
+    setup_section_register(
+        SetupSection(
+            key="integration.supervision",
+            title="Supervision",
+            description="Who supervises whom, how their notes are reviewed, and for which dates.",
+            url_name="integration:supervision_relationships",
+            order=85,
+        )
+    )

@@ -15,6 +15,7 @@ from integration.supervision.models import (
     NoteSupervision,
     ReviewComment,
     ReviewState,
+    SupervisionMeeting,
     SupervisionMode,
     SupervisionRelationship,
     SupervisionReport,
@@ -116,4 +117,31 @@ def caseload_of(*, user: User, on: date) -> QuerySet[SupervisionRelationship]:
         .filter(supervisor=user, starts_on__lte=on)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
         .order_by("supervisee__full_name", "kind")
+    )
+
+
+def relationships_for_admin() -> QuerySet[SupervisionRelationship]:
+    """Every supervision, current and past, for the clinic admin's set-up page."""
+    return SupervisionRelationship.objects.select_related("supervisee", "supervisor").order_by(
+        "-starts_on", "-id"
+    )
+
+
+def supervised_by(*, user: User, relationship_uuid: UUID) -> SupervisionRelationship | None:
+    """One of this supervisor's relationships (current or past); None for anyone else's."""
+    return (
+        SupervisionRelationship.objects.select_related("supervisee", "supervisor")
+        .filter(uuid=relationship_uuid, supervisor=user)
+        .first()
+    )
+
+
+def meetings_with(*, relationship: SupervisionRelationship) -> QuerySet[SupervisionMeeting]:
+    """The supervisor's meetings the supervisee attended, newest first, with who attended."""
+    return (
+        SupervisionMeeting.objects.filter(
+            supervisor_id=relationship.supervisor_id, supervisees=relationship.supervisee_id
+        )
+        .prefetch_related("supervisees")
+        .order_by("-held_on", "-id")
     )

@@ -94,6 +94,26 @@ def relationship_create(
     return relationship
 
 
+@transaction.atomic
+def relationship_end(
+    *, relationship: SupervisionRelationship, ends_on: date, by: User
+) -> SupervisionRelationship:
+    """A clinic admin ends a supervision on a date (inclusive); an end can only come sooner."""
+    if not by.is_clinic_admin:
+        raise ValidationError("Only clinic admins set up supervision.")
+    relationship = SupervisionRelationship.objects.select_for_update().get(pk=relationship.pk)
+    if ends_on < relationship.starts_on:
+        raise ValidationError({"ends_on": "The end date is before the start date."})
+    if relationship.ends_on is not None and ends_on > relationship.ends_on:
+        raise ValidationError(
+            {"ends_on": "This supervision already ends sooner; set up a new one to extend it."}
+        )
+    relationship.ends_on = ends_on
+    relationship.save(update_fields=["ends_on"])
+    audit_record(action=AuditAction.UPDATE, actor=by, obj=relationship, detail="supervision ended")
+    return relationship
+
+
 def relationship_in_force(*, supervisee: User, on: date) -> SupervisionRelationship | None:
     """The relationship covering the date; the most recently started one when several kinds do."""
     return (
