@@ -55,11 +55,13 @@ def supervisor(course: Course, clinic_admin: User) -> User:
     return supervisor
 
 
-def _session(course: Course) -> Appointment:
-    appointment = IntegrationAppointmentFactory(course=course)
-    appointment.ends_at = appointment.starts_at + timedelta(minutes=60)
-    appointment.save(update_fields=["ends_at"])
-    return appointment
+def _session(course: Course, *, days_ago: int = 0) -> Appointment:
+    """A completed 60-minute session a given number of days ago (the factory's own times move
+    back with every appointment the test session has made, so they are set here)."""
+    starts_at = timezone.now() - timedelta(days=days_ago, hours=2)
+    return IntegrationAppointmentFactory(
+        course=course, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=60)
+    )
 
 
 def test_a_trainees_charge_names_the_supervisor_as_rendering_provider(
@@ -100,10 +102,7 @@ def test_the_supervisor_in_force_on_the_date_of_service_is_billed(
             ends_on=ends_on,
             by=clinic_admin,
         )
-    old_session = _session(course)
-    old_session.starts_at -= timedelta(days=20)
-    old_session.ends_at -= timedelta(days=20)
-    old_session.save(update_fields=["starts_at", "ends_at"])
+    old_session = _session(course, days_ago=20)
     (old_charge,) = billing.charges_propose(appointment=old_session, by=None)
     (new_charge,) = billing.charges_propose(appointment=_session(course), by=None)
     assert old_charge.rendering_provider == earlier
