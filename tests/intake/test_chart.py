@@ -213,5 +213,6 @@ def test_the_chart_keeps_its_query_count(
     chart_record(patient, rows=rows)
     client.force_login(request.getfixturevalue(who))
     for url in [_overview(patient)] + [_section(patient, key) for key in OPEN_TO[who]]:
-        with django_assert_max_num_queries(26):  # type: ignore[operator]
+        # 27 since this session's badges and sections joined the chart; constant from 1 to 50 rows.
+        with django_assert_max_num_queries(27):  # type: ignore[operator]
             assert client.get(url).status_code == 200, url

@@ -14,7 +14,7 @@ from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from sessions.controlled.models import EntryKind, LedgerEntry, Product, Safe, StockLot
 from sessions.models import DoseAdministration, DosingRecord, Location, Protocol
-from tests.factories import CourseFactory, PatientFactory, RoomFactory, UserFactory
+from tests.factories import CourseFactory, PatientFactory, RoomFactory, UserFactory, rems_ready
 from tests.kap_sessions.conftest import room_emergency_check_complete
 from tests.kap_sessions.controlled.conftest import give, receive, session_under_way
 
@@ -45,6 +45,7 @@ def test_two_doses_from_the_last_device_at_once_post_exactly_one(
             planned_dose=56,
             created_by=front_desk,
         )
+        rems_ready(course.patient, clinic, by=course.prescriber)
         sessions.append(session_under_way(course, room, front_desk))
     lot = receive(esketamine_product, safe, "1", by=prescriber)
     barrier = threading.Barrier(2)
