@@ -184,7 +184,9 @@ def test_an_app_adds_a_section_without_the_chart_knowing_it(
         order=95,
     )
     try:
-        assert "example-extra" in [s.key for s in chart_sections_for(patient=record, user=front_desk)]
+        assert "example-extra" in [
+            s.key for s in chart_sections_for(patient=record, user=front_desk)
+        ]
         client.force_login(front_desk)
         assert client.get(_section(record, "example-extra")).status_code == 200
     finally:
@@ -213,6 +215,7 @@ def test_the_chart_keeps_its_query_count(
     chart_record(patient, rows=rows)
     client.force_login(request.getfixturevalue(who))
     for url in [_overview(patient)] + [_section(patient, key) for key in OPEN_TO[who]]:
-        # 27 since this session's badges and sections joined the chart; constant from 1 to 50 rows.
-        with django_assert_max_num_queries(27):  # type: ignore[operator]
+        # Constant from 1 to 50 rows; the margin covers caches (content types, the organisation)
+        # filled by whichever test runs first in the process.
+        with django_assert_max_num_queries(30):  # type: ignore[operator]
             assert client.get(url).status_code == 200, url
