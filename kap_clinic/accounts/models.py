@@ -32,6 +32,10 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
+# Titles written before a name: greeting "Dr." alone says nothing.
+NAME_TITLES = frozenset({"dr", "prof", "mr", "mrs", "ms", "mx"})
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField("email address", unique=True)
@@ -67,7 +71,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name
 
     def get_short_name(self) -> str:
-        return self.full_name.split(" ")[0] if self.full_name else self.email
+        parts = self.full_name.split()
+        if not parts:
+            return self.email
+        # A title alone is no name to greet ("Welcome, Dr.."): keep the name after it.
+        if len(parts) > 1 and parts[0].rstrip(".").lower() in NAME_TITLES:
+            return " ".join(parts[:2])
+        return parts[0]
 
     @property
     def is_patient(self) -> bool:

@@ -18,6 +18,7 @@ from intake.models import (
 from kap_clinic.accounts.models import User
 from kap_clinic.accounts.roles import Role
 from kap_clinic.audit.models import AuditAction, AuditEvent
+from kap_clinic.templatetags.clinic_time import when
 from tests.factories import PatientFactory, UserFactory
 from tests.intake.answers import submitted_intake
 
@@ -317,6 +318,10 @@ def test_the_care_team_landing_page_shows_the_safety_alert(
     page = client.get(reverse("accounts:index"), follow=True).content.decode()
     assert "Safety alerts" in page
     assert "PHQ-9 item 9 above 0" in page
+    # The alert's time in the clinic's format and zone, not a bare "2026-11-22 15:22".
+    for alert in Alert.objects.filter(patient=patient):
+        assert when(alert.created_at) in page
+        assert alert.created_at.strftime("%Y-%m-%d %H:%M") not in page
 
 
 def test_a_clinician_overrides_a_finding_only_with_a_reason(
